@@ -1,0 +1,292 @@
+package engineio
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Receiver takes what arrives on one session. Its methods are called from the
+// goroutine that reads the session's transport, one call at a time and in the
+// order the client sent; they must not block for long, since the session reads
+// nothing else meanwhile (hand slow work to another goroutine).
+type Receiver interface {
+	// OnMessage gets one message packet's payload. The slice is the
+	// receiver's to keep.
+	OnMessage(data []byte, binary bool)
+	// OnClose is called exactly once, when the session has closed.
+	OnClose(reason Reason, err error)
+}
+
+type sessionState uint8
+
+const (
+	stateOpen    sessionState = iota
+	stateClosing              // Close was called: the queue drains, then the transport ends
+	stateClosed
+)
+
+// Session is one Engine.IO connection: a client identified by its session id,
+// over polling or WebSocket, whatever transport it uses at the moment.
+//
+// Its methods are safe for concurrent use. Outbound frames go through one
+// bounded queue; only the active transport's writer (the pending polling GET or
+// the WebSocket writer goroutine) takes from it.
+type Session struct {
+	id      string
+	srv     *Server
+	request *http.Request
+	recv    Receiver
+	done    chan struct{} // closed when the session is closed
+
+	// pollWake tells a waiting polling GET that the session changed.
+	pollWake chan struct{}
+	// heartbeat fires alternately to send a ping and to check for its pong;
+	// a runtime timer costs no goroutine while it waits.
+	heartbeat *time.Timer
+
+	mu           sync.Mutex // guards the fields below; never held during I/O or callbacks
+	state        sessionState
+	transport    Transport
+	queue        []Frame
+	spare        []Frame // the writer's emptied slice, reused for the next queue
+	queued       int     // bytes in queue
+	awaitingPong bool
+	polling      bool    // a GET is pending
+	posting      bool    // a POST is being read
+	releasePoll  bool    // answer the pending GET with a noop (the upgrade asks for it)
+	ws           *wsConn // the active WebSocket, once the session uses one
+	probe        *wsConn // a WebSocket that is upgrading the session
+	probed       bool    // the probe answered "3probe": the polling side is paused
+	upgradeTimer *time.Timer
+	closeTimer   *time.Timer
+	reason       Reason
+}
+
+// newSessionID returns 20 URL-safe characters from 15 random bytes.
+func newSessionID() string {
+	var b [15]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics itself if the OS cannot supply)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the session id.
+func (s *Session) ID() string { return s.id }
+
+// Request returns the request that opened the session (its body is gone).
+// Headers, URL, query, RemoteAddr and TLS state are what the handshake carried.
+func (s *Session) Request() *http.Request { return s.request }
+
+// Transport returns the transport in use now.
+func (s *Session) Transport() Transport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// Done is closed when the session has closed.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Send queues frames to be written together, in order, after what is already
+// queued. It never blocks on the network. It returns ErrSessionClosed once the
+// session closes or starts closing, and ErrQueueFull when the frames would take
+// the queue over its byte budget, in which case the session is closed.
+func (s *Session) Send(frames ...Frame) error {
+	n := 0
+	for _, f := range frames {
+		n += f.size()
+	}
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if s.queued+n > s.srv.opts.MaxQueueBytes {
+		s.mu.Unlock()
+		s.srv.opts.Logger.Warn("engineio: closing slow client", "sid", s.id, "queued", s.queued, "budget", s.srv.opts.MaxQueueBytes)
+		s.closeNow(ReasonTransportError, ErrQueueFull)
+		return ErrQueueFull
+	}
+	s.enqueueLocked(frames, n)
+	s.mu.Unlock()
+	return nil
+}
+
+// SendVolatile queues frames only if the transport can take them right now:
+// nothing is waiting in the queue and the transport is ready to write (a
+// polling GET is pending, or the WebSocket writer is idle). It reports whether
+// the frames were queued; dropped frames are simply lost, as volatile
+// events are in Socket.IO.
+func (s *Session) SendVolatile(frames ...Frame) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != stateOpen || len(s.queue) > 0 {
+		return false
+	}
+	switch {
+	case s.transport == Polling && (!s.polling || s.probed):
+		return false
+	case s.transport == WebSocket && (s.ws == nil || s.ws.busy):
+		return false
+	}
+	n := 0
+	for _, f := range frames {
+		n += f.size()
+	}
+	s.enqueueLocked(frames, n)
+	return true
+}
+
+func (s *Session) enqueueLocked(frames []Frame, n int) {
+	if s.queue == nil && s.spare != nil {
+		s.queue, s.spare = s.spare, nil
+	}
+	s.queue = append(s.queue, frames...)
+	s.queued += n
+	s.notifyWriterLocked()
+}
+
+// notifyWriterLocked wakes whichever writer serves the session now.
+func (s *Session) notifyWriterLocked() {
+	if s.transport == WebSocket && s.ws != nil {
+		s.ws.notify()
+		return
+	}
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeLocked hands the whole queue to the writer. The writer gives the slice
+// back with giveBack once written, so that a busy session reuses one array.
+func (s *Session) takeLocked() []Frame {
+	q := s.queue
+	s.queue = nil
+	s.queued = 0
+	return q
+}
+
+func (s *Session) giveBack(q []Frame) {
+	clear(q) // drop references to shared broadcast bytes
+	s.mu.Lock()
+	if s.spare == nil {
+		s.spare = q[:0]
+	}
+	s.mu.Unlock()
+}
+
+// Close closes the session gracefully: nothing more can be sent, what is queued
+// is written, then the client is told and the transport ends. It does not wait.
+func (s *Session) Close() { s.closeGracefully(ReasonForcedClose) }
+
+func (s *Session) closeGracefully(reason Reason) {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosing
+	s.reason = reason
+	// A client that never comes back to collect the queue must not hold the
+	// session open forever.
+	s.closeTimer = time.AfterFunc(s.srv.opts.PingTimeout, func() { s.closeNow(reason, nil) })
+	s.notifyWriterLocked()
+	s.mu.Unlock()
+}
+
+// closeNow closes the session at once, dropping what is queued. It is safe to
+// call many times and from any goroutine; only the first call counts.
+func (s *Session) closeNow(reason Reason, err error) {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	s.state = stateClosed
+	s.reason = reason
+	if s.heartbeat != nil {
+		s.heartbeat.Stop()
+	}
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
+	}
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+	}
+	clear(s.queue)
+	s.queue, s.spare, s.queued = nil, nil, 0
+	ws, probe := s.ws, s.probe
+	close(s.done)
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+	s.mu.Unlock()
+
+	if ws != nil {
+		ws.shutdown()
+	}
+	if probe != nil {
+		probe.shutdown()
+	}
+	s.srv.remove(s)
+	if err != nil && reason != ReasonTransportClose {
+		s.srv.opts.Logger.Debug("engineio: session closed", "sid", s.id, "reason", string(reason), "err", err)
+	}
+	s.recv.OnClose(reason, err)
+}
+
+// onHeartbeat runs on the heartbeat timer: it sends a ping, or, if the last
+// ping is still unanswered, closes the session. There is no grace period.
+func (s *Session) onHeartbeat() {
+	s.mu.Lock()
+	if s.state == stateClosed {
+		s.mu.Unlock()
+		return
+	}
+	if s.awaitingPong {
+		s.mu.Unlock()
+		s.closeNow(ReasonPingTimeout, nil)
+		return
+	}
+	s.awaitingPong = true
+	s.heartbeat.Reset(s.srv.opts.PingTimeout)
+	if s.state == stateOpen {
+		s.enqueueLocked([]Frame{framePing}, framePing.size())
+	}
+	s.mu.Unlock()
+}
+
+func (s *Session) onPong() {
+	s.mu.Lock()
+	if s.awaitingPong && s.state != stateClosed {
+		s.awaitingPong = false
+		s.heartbeat.Reset(s.srv.opts.PingInterval)
+	}
+	s.mu.Unlock()
+}
+
+// onPacket handles one packet read from the active transport.
+func (s *Session) onPacket(p packet) {
+	switch p.typ {
+	case PacketMessage:
+		s.mu.Lock()
+		closed := s.state == stateClosed
+		s.mu.Unlock()
+		if !closed {
+			s.recv.OnMessage(p.data, p.binary)
+		}
+	case PacketPong:
+		s.onPong()
+	case PacketClose:
+		s.closeNow(ReasonTransportClose, nil)
+	case PacketPing:
+		// In protocol v4 only the server pings (the probe is handled apart).
+		s.closeNow(ReasonTransportError, errHeartbeatDirection)
+	default:
+		// open, upgrade and noop carry nothing for an established session.
+	}
+}

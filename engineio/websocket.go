@@ -1,0 +1,403 @@
+package engineio
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// The WebSocket transport. gobwas/ws does the opening handshake and parses
+// frame headers; reading payloads and writing frames is done here so that the
+// one writer can send everything pending as one vectored write (writev) of
+// shared, unmodified broadcast bytes, with no per-message copy or flush.
+
+var (
+	errWSProtocol = errors.New("engineio: WebSocket protocol violation")
+	errUpgrade    = errors.New("engineio: invalid packet during upgrade")
+)
+
+// wsConn is one WebSocket connection: of a session opened over WebSocket, or
+// one that is upgrading a polling session (a probe) until the upgrade completes.
+type wsConn struct {
+	s    *Session
+	conn net.Conn
+	br   *bufio.Reader
+	wake chan struct{}
+	stop chan struct{}
+	once sync.Once
+
+	// guarded by s.mu
+	ctrl []wsOut // frames for this connection only: the probe answer, pongs, close
+	busy bool    // the writer is writing
+}
+
+// wsOut is one frame to write with its opcode.
+type wsOut struct {
+	op   ws.OpCode
+	data []byte
+}
+
+func (c *wsConn) notify() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// shutdown closes the connection; both loops then end.
+func (c *wsConn) shutdown() {
+	c.once.Do(func() {
+		close(c.stop)
+		c.conn.Close()
+	})
+}
+
+// accept completes the WebSocket opening handshake. Everything that can refuse
+// the request has been checked before, so a refusal here is the client's
+// malformed handshake, answered by gobwas/ws with an HTTP error.
+func (srv *Server) accept(w http.ResponseWriter, r *http.Request, s *Session, handshake bool) (*wsConn, error) {
+	h := make(http.Header)
+	if srv.opts.Headers != nil {
+		srv.opts.Headers(h, r, handshake)
+	}
+	if handshake && srv.opts.Cookie != nil {
+		rec := recordingWriter{h: h}
+		srv.setCookie(rec, s)
+	}
+	up := ws.HTTPUpgrader{Header: h, Timeout: srv.opts.WriteTimeout}
+	conn, rw, _, err := up.Upgrade(r, w)
+	if err != nil {
+		if conn != nil {
+			conn.Close()
+		}
+		return nil, err
+	}
+	return &wsConn{
+		s:    s,
+		conn: conn,
+		br:   rw.Reader,
+		wake: make(chan struct{}, 1),
+		stop: make(chan struct{}),
+	}, nil
+}
+
+// openWebSocket opens a session over WebSocket: the open packet is its first frame.
+func (srv *Server) openWebSocket(w http.ResponseWriter, r *http.Request, s *Session) {
+	c, err := srv.accept(w, r, s, true)
+	if err != nil {
+		return
+	}
+	s.ws = c
+	// The open packet is queued before the user hears of the session, so
+	// that it is the first frame whatever the user sends.
+	s.Send(srv.openFrame(s, WebSocket))
+	if !srv.register(s) {
+		c.writeClose(ws.StatusGoingAway)
+		c.conn.Close()
+		return
+	}
+	srv.workers.Add(2)
+	go c.writeLoop()
+	c.readLoop() // the handler goroutine, now ours, becomes the reader
+}
+
+// upgradeSession starts the upgrade of a polling session to WebSocket.
+// Refusals are answered before the handshake, with the protocol's JSON body.
+func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Session) {
+	s.mu.Lock()
+	ok := s.state == stateOpen && s.transport == Polling && s.probe == nil &&
+		!srv.opts.DisableUpgrades
+	s.mu.Unlock()
+	if !ok {
+		srv.refuse(w, r, &requestError{code: codeBadRequest})
+		return
+	}
+	c, err := srv.accept(w, r, s, false)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	if s.state != stateOpen || s.probe != nil || s.transport != Polling {
+		s.mu.Unlock()
+		c.shutdown()
+		return
+	}
+	s.probe = c
+	s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(c) })
+	s.mu.Unlock()
+	srv.workers.Add(2)
+	go c.writeLoop()
+	c.readLoop()
+}
+
+// abortUpgrade drops a probe that did not complete the upgrade; the session
+// goes on over polling.
+func (s *Session) abortUpgrade(c *wsConn) {
+	s.mu.Lock()
+	if s.probe != c {
+		s.mu.Unlock()
+		return
+	}
+	s.probe = nil
+	s.probed = false
+	s.mu.Unlock()
+	c.shutdown()
+}
+
+// onProbePacket handles a packet from a WebSocket that is upgrading the session.
+func (s *Session) onProbePacket(c *wsConn, p packet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.probe != c || s.state == stateClosed {
+		return
+	}
+	switch {
+	case p.typ == PacketPing && string(p.data) == "probe":
+		c.ctrl = append(c.ctrl, wsOut{ws.OpText, frameProbe.Data})
+		c.notify()
+		// Release the pending GET so that the client can pause polling.
+		s.probed = true
+		s.releasePoll = true
+		s.notifyPollLocked()
+	case p.typ == PacketUpgrade && s.probed:
+		s.upgradeTimer.Stop()
+		s.probe = nil
+		s.probed = false
+		s.ws = c
+		s.transport = WebSocket
+		s.notifyPollLocked() // a GET still pending is refused
+		c.notify()           // what was queued for polling goes out now
+	default:
+		s.probe = nil
+		s.probed = false
+		c.shutdown()
+		s.srv.opts.Logger.Debug("engineio: upgrade aborted", "sid", s.id, "err", errUpgrade)
+	}
+}
+
+func (s *Session) notifyPollLocked() {
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+}
+
+// readLoop reads frames until the connection ends. Control frames are
+// answered here; messages go to the session.
+func (c *wsConn) readLoop() {
+	s := c.s
+	defer s.srv.workers.Done()
+	max := s.srv.opts.MaxBufferSize
+	var fragments []byte
+	var fragOp ws.OpCode
+	fail := func(reason Reason, err error) {
+		if c.isActive() {
+			s.closeNow(reason, err)
+		} else {
+			s.abortUpgrade(c)
+		}
+		c.shutdown()
+	}
+	for {
+		h, err := ws.ReadHeader(c.br)
+		if err != nil {
+			fail(ReasonTransportClose, err)
+			return
+		}
+		if !h.Masked || h.Rsv != 0 || h.OpCode.IsReserved() ||
+			(h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) {
+			c.writeClose(ws.StatusProtocolError)
+			fail(ReasonTransportError, errWSProtocol)
+			return
+		}
+		if h.Length > max || int64(len(fragments))+h.Length > max {
+			c.writeClose(ws.StatusMessageTooBig)
+			fail(ReasonTransportError, ErrPayloadTooLarge)
+			return
+		}
+		payload := make([]byte, h.Length)
+		if _, err := io.ReadFull(c.br, payload); err != nil {
+			fail(ReasonTransportClose, err)
+			return
+		}
+		ws.Cipher(payload, h.Mask, 0)
+
+		switch h.OpCode {
+		case ws.OpClose:
+			c.writeClose(ws.StatusNormalClosure)
+			fail(ReasonTransportClose, nil)
+			return
+		case ws.OpPing:
+			c.send(wsOut{ws.OpPong, payload})
+			continue
+		case ws.OpPong:
+			continue
+		case ws.OpContinuation:
+			if fragOp == 0 {
+				c.writeClose(ws.StatusProtocolError)
+				fail(ReasonTransportError, errWSProtocol)
+				return
+			}
+			fragments = append(fragments, payload...)
+			if !h.Fin {
+				continue
+			}
+			payload, h.OpCode = fragments, fragOp
+			fragments, fragOp = nil, 0
+		default: // text or binary
+			if fragOp != 0 {
+				c.writeClose(ws.StatusProtocolError)
+				fail(ReasonTransportError, errWSProtocol)
+				return
+			}
+			if !h.Fin {
+				fragments, fragOp = payload, h.OpCode
+				continue
+			}
+		}
+
+		var p packet
+		if h.OpCode == ws.OpBinary {
+			p = packet{typ: PacketMessage, data: payload, binary: true}
+		} else if p, err = decodeText(payload); err != nil {
+			fail(ReasonParseError, err)
+			return
+		}
+		if c.isActive() {
+			s.onPacket(p)
+		} else {
+			s.onProbePacket(c, p)
+		}
+	}
+}
+
+// isActive reports whether c is the session's transport (not a probe).
+func (c *wsConn) isActive() bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.ws == c
+}
+
+// send queues a frame for this connection only.
+func (c *wsConn) send(o wsOut) {
+	c.s.mu.Lock()
+	c.ctrl = append(c.ctrl, o)
+	c.s.mu.Unlock()
+	c.notify()
+}
+
+// writeClose writes a close frame directly. It is used only where the
+// writer cannot be: before it starts, or when the connection is being torn
+// down, so a racing write can at worst garble a connection that is closing.
+func (c *wsConn) writeClose(code ws.StatusCode) {
+	c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	ws.WriteFrame(c.conn, ws.NewCloseFrame(ws.NewCloseFrameBody(code, "")))
+}
+
+// writeLoop is the connection's one writer. It sleeps until woken, then writes
+// everything pending in one vectored write.
+func (c *wsConn) writeLoop() {
+	s := c.s
+	defer s.srv.workers.Done()
+	var (
+		headers []byte
+		bufs    net.Buffers
+		ctrl    []wsOut
+	)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.stop:
+			return
+		}
+		s.mu.Lock()
+		ctrl, c.ctrl = c.ctrl, ctrl[:0]
+		var frames []Frame
+		active := s.ws == c
+		if active {
+			frames = s.takeLocked()
+		}
+		final := active && s.state == stateClosing
+		c.busy = true
+		s.mu.Unlock()
+
+		n := len(ctrl) + len(frames)
+		if final {
+			n++
+		}
+		if cap(headers) < 10*n {
+			headers = make([]byte, 0, 10*n)
+		}
+		headers, bufs = headers[:0], bufs[:0]
+		add := func(op ws.OpCode, data []byte) {
+			start := len(headers)
+			headers = appendFrameHeader(headers, op, len(data))
+			bufs = append(bufs, headers[start:], data)
+		}
+		for _, o := range ctrl {
+			add(o.op, o.data)
+		}
+		for _, f := range frames {
+			op := ws.OpText
+			if f.Binary {
+				op = ws.OpBinary
+			}
+			add(op, f.Data)
+		}
+		if final {
+			add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
+		}
+		var err error
+		if len(bufs) > 0 {
+			c.conn.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
+			w := bufs // WriteTo consumes its receiver; keep bufs' array
+			_, err = w.WriteTo(c.conn)
+		}
+		clear(bufs)
+		if frames != nil {
+			s.giveBack(frames)
+		}
+		s.mu.Lock()
+		c.busy = false
+		s.mu.Unlock()
+		switch {
+		case err != nil:
+			if c.isActive() {
+				s.closeNow(ReasonTransportError, err)
+			}
+			c.shutdown()
+			return
+		case final:
+			s.closeNow(s.reasonNow(), nil)
+			return
+		}
+	}
+}
+
+// appendFrameHeader appends an unmasked, final frame header (servers never
+// mask) for a payload of n bytes.
+func appendFrameHeader(b []byte, op ws.OpCode, n int) []byte {
+	b = append(b, 0x80|byte(op))
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, 126), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 127), uint64(n))
+	}
+}
+
+// recordingWriter adapts an http.Header to http.SetCookie.
+type recordingWriter struct{ h http.Header }
+
+func (r recordingWriter) Header() http.Header       { return r.h }
+func (r recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (r recordingWriter) WriteHeader(int)             {}

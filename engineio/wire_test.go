@@ -1,0 +1,598 @@
+package engineio_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gobwas/ws"
+
+	"github.com/roomcast/roomcast/engineio"
+)
+
+var sidPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{20}$`)
+
+func TestHandshakePolling(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	code, body, hdr := h.do("GET", "EIO=4&transport=polling", "")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	if ct := hdr.Get("Content-Type"); ct != "text/plain; charset=UTF-8" {
+		t.Errorf("content type %q", ct)
+	}
+	o, keys := parseOpen(t, body)
+	if len(keys) != 5 {
+		t.Errorf("open packet has keys %v, want exactly 5", keys)
+	}
+	if !sidPattern.MatchString(o.SID) {
+		t.Errorf("sid %q is not 20 URL-safe characters", o.SID)
+	}
+	if len(o.Upgrades) != 1 || o.Upgrades[0] != "websocket" {
+		t.Errorf("upgrades %v", o.Upgrades)
+	}
+	if o.PingInterval != 25000 || o.PingTimeout != 20000 || o.MaxPayload != 1000000 {
+		t.Errorf("defaults %+v", o)
+	}
+	if h.openPolling() == o.SID {
+		t.Error("two sessions got the same sid")
+	}
+}
+
+func TestHandshakeWebSocket(t *testing.T) {
+	h := newHarness(t, engineio.Options{PingInterval: time.Second}, false)
+	c, err := h.dialWS("EIO=4&transport=websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _, err := c.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, keys := parseOpen(t, msg)
+	if len(keys) != 5 || len(o.Upgrades) != 0 || o.PingInterval != 1000 {
+		t.Errorf("open packet %s", msg)
+	}
+	if _, ok := keys["upgrades"]; !ok || string(keys["upgrades"]) != "[]" {
+		t.Errorf("upgrades must be [], got %s", keys["upgrades"])
+	}
+}
+
+func TestHandshakeNoUpgradesWhenDisabled(t *testing.T) {
+	h := newHarness(t, engineio.Options{DisableUpgrades: true}, false)
+	_, body, _ := h.do("GET", "EIO=4&transport=polling", "")
+	if o, _ := parseOpen(t, body); len(o.Upgrades) != 0 {
+		t.Errorf("upgrades %v with DisableUpgrades", o.Upgrades)
+	}
+}
+
+func TestRequestErrors(t *testing.T) {
+	h := newHarness(t, engineio.Options{
+		AllowRequest: func(r *http.Request) error {
+			if r.URL.Query().Get("deny") != "" {
+				return errors.New("not you")
+			}
+			return nil
+		},
+	}, false)
+	cases := []struct {
+		name, method, query string
+		status              int
+		body                string
+	}{
+		{"no transport", "GET", "EIO=4", 400, `{"code":0,"message":"Transport unknown"}`},
+		{"unknown transport", "GET", "EIO=4&transport=abc", 400, `{"code":0,"message":"Transport unknown"}`},
+		{"unknown sid", "GET", "EIO=4&transport=polling&sid=nope", 400, `{"code":1,"message":"Session ID unknown"}`},
+		{"handshake by POST", "POST", "EIO=4&transport=polling", 400, `{"code":2,"message":"Bad handshake method"}`},
+		{"handshake by PUT", "PUT", "EIO=4&transport=polling", 400, `{"code":2,"message":"Bad handshake method"}`},
+		{"websocket without upgrade", "GET", "EIO=4&transport=websocket", 400, `{"code":3,"message":"Bad request"}`},
+		{"forbidden", "GET", "EIO=4&transport=polling&deny=1", 403, `{"code":4,"message":"not you"}`},
+		{"no EIO", "GET", "transport=polling", 400, `{"code":5,"message":"Unsupported protocol version"}`},
+		{"EIO=3", "GET", "EIO=3&transport=polling", 400, `{"code":5,"message":"Unsupported protocol version"}`},
+		{"EIO=abc", "GET", "EIO=abc&transport=polling", 400, `{"code":5,"message":"Unsupported protocol version"}`},
+	}
+	for _, c := range cases {
+		code, body, hdr := h.do(c.method, c.query, "")
+		if code != c.status || body != c.body {
+			t.Errorf("%s: got %d %s, want %d %s", c.name, code, body, c.status, c.body)
+		}
+		if hdr.Get("Content-Type") != "application/json" {
+			t.Errorf("%s: content type %q", c.name, hdr.Get("Content-Type"))
+		}
+	}
+}
+
+func TestWebSocketRefusedBeforeUpgrade(t *testing.T) {
+	h := newHarness(t, engineio.Options{AllowRequest: func(*http.Request) error { return errors.New("no") }}, false)
+	for query, status := range map[string]int{
+		"transport=websocket":               400,
+		"EIO=abc&transport=websocket":       400,
+		"EIO=4":                             400,
+		"EIO=4&transport=abc":               400,
+		"EIO=4&transport=websocket&sid=bad": 400,
+		"EIO=4&transport=websocket":         403,
+	} {
+		_, err := h.dialWS(query)
+		var se ws.StatusError
+		if !errors.As(err, &se) || int(se) != status {
+			t.Errorf("%s: got %v, want refusal with HTTP %d", query, err, status)
+		}
+	}
+}
+
+func TestPollingEcho(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	sid := h.openPolling()
+	if code, body := h.post(sid, "4hello\x1e4test2\x1ebAQIDBA=="); code != 200 || body != "ok" {
+		t.Fatalf("post: %d %q", code, body)
+	}
+	if code, body := h.poll(sid); code != 200 || body != "4hello\x1e4test2\x1ebAQIDBA==" {
+		t.Fatalf("poll: %d %q", code, body)
+	}
+	e := h.rec.waitMessage(t)
+	if e.data != "hello" || e.binary {
+		t.Errorf("first message %+v", e)
+	}
+	h.rec.waitMessage(t)
+	if e := h.rec.waitMessage(t); e.data != "\x01\x02\x03\x04" || !e.binary {
+		t.Errorf("binary message %+v", e)
+	}
+}
+
+func TestPollingWaitsForData(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	got := make(chan string, 1)
+	go func() {
+		_, body := h.poll(sid)
+		got <- body
+	}()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case b := <-got:
+		t.Fatalf("poll answered %q before there was data", b)
+	default:
+	}
+	h.rec.session(sid).Send(engineio.TextMessage([]byte("late")))
+	if b := <-got; b != "4late" {
+		t.Fatalf("poll answered %q", b)
+	}
+}
+
+func TestInvalidPacketClosesSession(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	for _, body := range []string{"abc", "", "4a\x1e", "bnot base64!"} {
+		sid := h.openPolling()
+		if code, _ := h.post(sid, body); code != 400 {
+			t.Errorf("%q: status %d, want 400", body, code)
+		}
+		if e := h.rec.waitClose(t, sid); e.reason != engineio.ReasonParseError {
+			t.Errorf("%q: reason %q", body, e.reason)
+		}
+		if code, _ := h.poll(sid); code != 400 {
+			t.Errorf("%q: poll after close: %d", body, code)
+		}
+	}
+}
+
+func TestDuplicatePollClosesSession(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	first := make(chan [2]any, 1)
+	go func() {
+		code, body := h.poll(sid)
+		first <- [2]any{code, body}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if code, _ := h.poll(sid); code != 400 {
+		t.Errorf("second GET: %d, want 400", code)
+	}
+	if r := <-first; r[0] != 200 || r[1] != "1" {
+		t.Errorf("first GET: %v, want 200 \"1\"", r)
+	}
+	if code, _ := h.poll(sid); code != 400 {
+		t.Errorf("GET after close: %d", code)
+	}
+}
+
+func TestAbortedPollClosesSession(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		req, _ := http.NewRequestWithContext(ctx, "GET", h.url+"?EIO=4&transport=polling&sid="+sid, nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	<-done
+	if e := h.rec.waitClose(t, sid); e.reason != engineio.ReasonTransportClose {
+		t.Errorf("reason %q", e.reason)
+	}
+	if code, _ := h.poll(sid); code != 400 {
+		t.Errorf("GET after abort: %d", code)
+	}
+}
+
+func TestClientClosePolling(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	got := make(chan string, 1)
+	go func() {
+		_, body := h.poll(sid)
+		got <- body
+	}()
+	time.Sleep(50 * time.Millisecond)
+	h.post(sid, "1")
+	if b := <-got; b != "6" {
+		t.Errorf("pending GET answered %q, want noop", b)
+	}
+	if e := h.rec.waitClose(t, sid); e.reason != engineio.ReasonTransportClose {
+		t.Errorf("reason %q", e.reason)
+	}
+}
+
+func TestPollingPayloadTooLarge(t *testing.T) {
+	h := newHarness(t, engineio.Options{MaxBufferSize: 100}, true)
+	big, small := h.openPolling(), h.openPolling()
+	if code, _ := h.post(big, "4"+strings.Repeat("x", 100)); code != 413 {
+		t.Errorf("status %d, want 413", code)
+	}
+	if e := h.rec.waitClose(t, big); e.reason != engineio.ReasonTransportError || !errors.Is(e.err, engineio.ErrPayloadTooLarge) {
+		t.Errorf("close %+v", e)
+	}
+	h.post(small, "4fine")
+	if _, body := h.poll(small); body != "4fine" {
+		t.Errorf("other session got %q", body)
+	}
+}
+
+func TestWebSocketEcho(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	c, err := h.dialWS("EIO=4&transport=websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.read() // open
+	c.sendText("4hello")
+	c.expect("4hello")
+	c.sendBinary([]byte{1, 2, 3, 4})
+	got, op, err := c.read()
+	if err != nil || op != ws.OpBinary || got != "\x01\x02\x03\x04" {
+		t.Fatalf("binary echo: %q %v %v", got, op, err)
+	}
+	// Fragmented text message.
+	ws.WriteFrame(c.conn, ws.MaskFrame(ws.Frame{Header: ws.Header{OpCode: ws.OpText, Length: 3}, Payload: []byte("4fr")}))
+	ws.WriteFrame(c.conn, ws.MaskFrame(ws.Frame{Header: ws.Header{Fin: true, OpCode: ws.OpContinuation, Length: 3}, Payload: []byte("ag!")}))
+	c.expect("4frag!")
+}
+
+func TestWebSocketInvalidPacketCloses(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	c, err := h.dialWS("EIO=4&transport=websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _, _ := c.read()
+	o, _ := parseOpen(t, open)
+	c.sendText("abc")
+	if _, _, err := c.read(); err == nil {
+		t.Error("connection still open after an invalid packet")
+	}
+	if e := h.rec.waitClose(t, o.SID); e.reason != engineio.ReasonParseError {
+		t.Errorf("reason %q", e.reason)
+	}
+}
+
+func TestWebSocketPayloadTooLarge(t *testing.T) {
+	h := newHarness(t, engineio.Options{MaxBufferSize: 100}, true)
+	big, _ := h.dialWS("EIO=4&transport=websocket")
+	small, _ := h.dialWS("EIO=4&transport=websocket")
+	open, _, _ := big.read()
+	o, _ := parseOpen(t, open)
+	small.read()
+	big.sendText("4" + strings.Repeat("x", 100))
+	if e := h.rec.waitClose(t, o.SID); !errors.Is(e.err, engineio.ErrPayloadTooLarge) {
+		t.Errorf("close %+v", e)
+	}
+	small.sendText("4still here")
+	small.expect("4still here")
+}
+
+func TestHeartbeat(t *testing.T) {
+	opts := engineio.Options{PingInterval: 50 * time.Millisecond, PingTimeout: 50 * time.Millisecond}
+	h := newHarness(t, opts, false)
+
+	t.Run("polling", func(t *testing.T) {
+		sid := h.openPolling()
+		for i := 0; i < 3; i++ {
+			if code, body := h.poll(sid); code != 200 || body != "2" {
+				t.Fatalf("poll %d: %d %q", i, code, body)
+			}
+			h.post(sid, "3")
+		}
+		if e := h.rec.waitClose(t, sid); e.reason != engineio.ReasonPingTimeout {
+			t.Errorf("reason %q", e.reason)
+		}
+	})
+	t.Run("websocket", func(t *testing.T) {
+		c, _ := h.dialWS("EIO=4&transport=websocket")
+		open, _, _ := c.read()
+		o, _ := parseOpen(t, open)
+		for i := 0; i < 3; i++ {
+			c.expect("2")
+			c.sendText("3")
+		}
+		if e := h.rec.waitClose(t, o.SID); e.reason != engineio.ReasonPingTimeout {
+			t.Errorf("reason %q", e.reason)
+		}
+		// The unanswered ping may still be in flight; then the connection ends.
+		if msg, _, err := c.read(); err == nil && msg == "2" {
+			_, _, err = c.read()
+		}
+		if _, _, err := c.read(); err == nil {
+			t.Error("connection open after ping timeout")
+		}
+	})
+}
+
+func TestUpgrade(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	sid := h.openPolling()
+
+	pending := make(chan string, 1)
+	go func() {
+		_, body := h.poll(sid)
+		pending <- body
+	}()
+	time.Sleep(30 * time.Millisecond)
+
+	c, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second probe while one is under way is refused before the handshake.
+	if _, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid); err == nil {
+		t.Error("a second WebSocket was accepted during the upgrade")
+	}
+	c.sendText("2probe")
+	c.expect("3probe")
+	if b := <-pending; b != "6" {
+		t.Errorf("pending GET released with %q, want noop", b)
+	}
+	// Sent while the upgrade completes: must arrive over the WebSocket.
+	h.rec.session(sid).Send(engineio.TextMessage([]byte("queued")))
+	c.sendText("5")
+	c.expect("4queued")
+	c.sendText("4hello")
+	c.expect("4hello")
+	if tr := h.rec.session(sid).Transport(); tr != engineio.WebSocket {
+		t.Errorf("transport %q after upgrade", tr)
+	}
+	if code, _ := h.poll(sid); code != 400 {
+		t.Errorf("GET after upgrade: %d, want 400", code)
+	}
+	if _, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid); err == nil {
+		t.Error("a second WebSocket was accepted after the upgrade")
+	}
+	c.sendText("4still")
+	c.expect("4still")
+}
+
+func TestUpgradeInvalidPacketKeepsPolling(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	sid := h.openPolling()
+	c, _ := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
+	c.sendText("4too early")
+	if _, _, err := c.read(); err == nil {
+		t.Error("probe still open after an invalid packet")
+	}
+	h.post(sid, "4ok")
+	if _, body := h.poll(sid); body != "4ok" {
+		t.Errorf("polling after failed upgrade: %q", body)
+	}
+}
+
+func TestUpgradeTimeout(t *testing.T) {
+	h := newHarness(t, engineio.Options{UpgradeTimeout: 50 * time.Millisecond}, true)
+	sid := h.openPolling()
+	c, _ := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
+	if _, _, err := c.read(); err == nil {
+		t.Error("probe still open after the upgrade timeout")
+	}
+	h.post(sid, "4ok")
+	if _, body := h.poll(sid); body != "4ok" {
+		t.Errorf("polling after upgrade timeout: %q", body)
+	}
+}
+
+func TestSlowClientClosedOverBudget(t *testing.T) {
+	h := newHarness(t, engineio.Options{MaxQueueBytes: 1000}, false)
+	sid := h.openPolling()
+	s := h.rec.session(sid)
+	chunk := engineio.TextMessage(bytes.Repeat([]byte("x"), 300))
+	for i := 0; i < 3; i++ {
+		if err := s.Send(chunk); err != nil {
+			t.Fatalf("send %d: %v", i, err)
+		}
+	}
+	if err := s.Send(chunk); !errors.Is(err, engineio.ErrQueueFull) {
+		t.Fatalf("send over budget: %v", err)
+	}
+	if e := h.rec.waitClose(t, sid); !errors.Is(e.err, engineio.ErrQueueFull) {
+		t.Errorf("close %+v", e)
+	}
+	if err := s.Send(chunk); !errors.Is(err, engineio.ErrSessionClosed) {
+		t.Errorf("send after close: %v", err)
+	}
+}
+
+func TestVolatile(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	s := h.rec.session(sid)
+	if s.SendVolatile(engineio.TextMessage([]byte("dropped"))) {
+		t.Error("volatile queued with no pending GET")
+	}
+	got := make(chan string, 1)
+	go func() {
+		_, body := h.poll(sid)
+		got <- body
+	}()
+	deadline := time.Now().Add(2 * time.Second)
+	for !s.SendVolatile(engineio.TextMessage([]byte("kept"))) {
+		if time.Now().After(deadline) {
+			t.Fatal("volatile never accepted with a pending GET")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if b := <-got; b != "4kept" {
+		t.Errorf("got %q", b)
+	}
+}
+
+func TestGracefulClose(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	t.Run("polling", func(t *testing.T) {
+		sid := h.openPolling()
+		s := h.rec.session(sid)
+		s.Send(engineio.TextMessage([]byte("bye")))
+		s.Close()
+		if _, body := h.poll(sid); body != "4bye\x1e1" {
+			t.Errorf("last poll %q", body)
+		}
+		if e := h.rec.waitClose(t, sid); e.reason != engineio.ReasonForcedClose {
+			t.Errorf("reason %q", e.reason)
+		}
+	})
+	t.Run("websocket", func(t *testing.T) {
+		c, _ := h.dialWS("EIO=4&transport=websocket")
+		open, _, _ := c.read()
+		o, _ := parseOpen(t, open)
+		s := h.rec.session(o.SID)
+		s.Send(engineio.TextMessage([]byte("bye")))
+		s.Close()
+		c.expect("4bye")
+		if _, _, err := c.read(); err == nil {
+			t.Error("connection open after close")
+		}
+		if e := h.rec.waitClose(t, o.SID); e.reason != engineio.ReasonForcedClose {
+			t.Errorf("reason %q", e.reason)
+		}
+	})
+}
+
+func TestShutdown(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	c, _ := h.dialWS("EIO=4&transport=websocket")
+	c.read()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	var last string
+	go func() {
+		defer wg.Done()
+		_, last = h.poll(sid)
+	}()
+	time.Sleep(30 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := h.srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	wg.Wait()
+	if last != "1" {
+		t.Errorf("pending poll answered %q", last)
+	}
+	if h.srv.Count() != 0 {
+		t.Errorf("%d sessions left", h.srv.Count())
+	}
+	if code, _, _ := h.do("GET", "EIO=4&transport=polling", ""); code != 400 {
+		t.Errorf("handshake after shutdown: %d", code)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	h := newHarness(t, engineio.Options{CORS: &engineio.CORSOptions{Origins: []string{"https://a.example"}, Credentials: true}}, false)
+	req, _ := http.NewRequest("OPTIONS", h.url+"?EIO=4&transport=polling", nil)
+	req.Header.Set("Origin", "https://a.example")
+	req.Header.Set("Access-Control-Request-Headers", "x-custom")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") != "https://a.example" ||
+		res.Header.Get("Access-Control-Allow-Credentials") != "true" || res.Header.Get("Access-Control-Allow-Headers") != "x-custom" {
+		t.Errorf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+	req, _ = http.NewRequest("GET", h.url+"?EIO=4&transport=polling", nil)
+	req.Header.Set("Origin", "https://evil.example")
+	res, _ = http.DefaultClient.Do(req)
+	res.Body.Close()
+	if v := res.Header.Get("Access-Control-Allow-Origin"); v != "" {
+		t.Errorf("disallowed origin got %q", v)
+	}
+}
+
+func TestHeadersHookAndCookie(t *testing.T) {
+	h := newHarness(t, engineio.Options{
+		Cookie: &http.Cookie{Name: "io", HttpOnly: true},
+		Headers: func(hd http.Header, r *http.Request, handshake bool) {
+			if handshake {
+				hd.Set("X-Handshake", "yes")
+			}
+			hd.Set("X-Every", "1")
+		},
+	}, false)
+	_, body, hdr := h.do("GET", "EIO=4&transport=polling", "")
+	o, _ := parseOpen(t, body)
+	if hdr.Get("X-Handshake") != "yes" || hdr.Get("X-Every") != "1" {
+		t.Errorf("headers %v", hdr)
+	}
+	if c := hdr.Get("Set-Cookie"); !strings.HasPrefix(c, "io="+o.SID) || !strings.Contains(c, "HttpOnly") {
+		t.Errorf("cookie %q", c)
+	}
+	h.rec.session(o.SID).Send(engineio.TextMessage([]byte("x")))
+	_, _, hdr = h.do("GET", "EIO=4&transport=polling&sid="+o.SID, "")
+	if hdr.Get("X-Handshake") != "" || hdr.Get("X-Every") != "1" {
+		t.Errorf("poll headers %v", hdr)
+	}
+}
+
+func TestHTTPCompression(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	payload := strings.Repeat("compressible ", 200)
+	h.rec.session(sid).Send(engineio.TextMessage([]byte(payload)))
+	req, _ := http.NewRequest("GET", h.url+"?EIO=4&transport=polling&sid="+sid, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("not compressed: %v", res.Header)
+	}
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(zr)
+	if string(b) != "4"+payload {
+		t.Errorf("decompressed %d bytes, want %d", len(b), len(payload)+1)
+	}
+}

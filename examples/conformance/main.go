@@ -1,0 +1,89 @@
+// Command conformance serves the endpoints that the official Engine.IO v4
+// and Socket.IO v5 protocol test suites drive.
+//
+// On $PORT (default 3000), on both 127.0.0.1 and ::1 (the suites connect to
+// "localhost", which may resolve to either):
+//
+//   - /engine.io/ is a bare Engine.IO server that sends every message straight
+//     back (text as text, binary as binary, in order), with pingInterval 300 ms,
+//     pingTimeout 200 ms, maxPayload 1e6 and any CORS origin.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/roomcast/roomcast/engineio"
+)
+
+// echo sends every message of one session back to it.
+type echo struct{ s *engineio.Session }
+
+func (e echo) OnMessage(data []byte, binary bool) {
+	if binary {
+		e.s.Send(engineio.BinaryMessage(data))
+	} else {
+		e.s.Send(engineio.TextMessage(data))
+	}
+}
+
+func (e echo) OnClose(engineio.Reason, error) {}
+
+func main() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "3000"
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	eio := engineio.NewServer(engineio.Options{
+		Path:          "/engine.io/",
+		PingInterval:  300 * time.Millisecond,
+		PingTimeout:   200 * time.Millisecond,
+		MaxBufferSize: 1e6,
+		CORS:          &engineio.CORSOptions{Origins: []string{"*"}},
+		Logger:        logger,
+	}, func(s *engineio.Session) engineio.Receiver { return echo{s} })
+
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", eio)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	var listeners []net.Listener
+	for _, host := range []string{"127.0.0.1", "::1"} {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+		if err != nil {
+			if host == "::1" {
+				logger.Warn("no IPv6 loopback; serving IPv4 only", "err", err)
+				continue
+			}
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		listeners = append(listeners, ln)
+	}
+	for _, ln := range listeners {
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("serve", "err", err)
+			}
+		}()
+	}
+	fmt.Printf("READY %s\n", port)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	eio.Shutdown(shutdown)
+	srv.Shutdown(shutdown)
+}
