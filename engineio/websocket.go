@@ -398,6 +398,6 @@ func appendFrameHeader(b []byte, op ws.OpCode, n int) []byte {
 // recordingWriter adapts an http.Header to http.SetCookie.
 type recordingWriter struct{ h http.Header }
 
-func (r recordingWriter) Header() http.Header       { return r.h }
+func (r recordingWriter) Header() http.Header         { return r.h }
 func (r recordingWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (r recordingWriter) WriteHeader(int)             {}
