@@ -97,12 +97,10 @@ func (s *Session) pollTakeLocked() (frames []Frame, final, refused bool) {
 		// The session upgraded while this GET waited.
 		return nil, false, true
 	case len(s.queue) > 0:
-		frames = s.takeLocked()
-		if s.state == stateClosing {
-			frames = append(frames, frameClose)
-			final = true
-		}
-		return frames, final, false
+		// During a graceful close the close packet goes in the next response,
+		// not this one: clients act on a close packet before they hand the
+		// packets that came with it to their application.
+		return s.takeLocked(), false, false
 	case s.state == stateClosing:
 		return []Frame{frameClose}, true, false
 	case s.releasePoll:

@@ -27,8 +27,11 @@ type Server struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
-	closing  bool
-	drained  chan struct{} // closed when sessions empties during Shutdown
+	// tombstones are sessions just closed by a client's close packet whose
+	// in-flight GET is still owed a noop (see Session.onPacket).
+	tombstones map[string]struct{}
+	closing    bool
+	drained    chan struct{} // closed when sessions empties during Shutdown
 
 	// workers counts the goroutines the server started (WebSocket writers),
 	// so that Shutdown returns only when they have ended.
@@ -39,10 +42,29 @@ type Server struct {
 // new session, before any of its messages, and returns where they go.
 func NewServer(opts Options, onOpen func(*Session) Receiver) *Server {
 	return &Server{
-		opts:     opts.withDefaults(),
-		onOpen:   onOpen,
-		sessions: make(map[string]*Session),
+		opts:       opts.withDefaults(),
+		onOpen:     onOpen,
+		sessions:   make(map[string]*Session),
+		tombstones: make(map[string]struct{}),
 	}
+}
+
+// tombstoneTTL is how long a GET sent alongside a client's close is owed its noop.
+const tombstoneTTL = time.Second
+
+func (srv *Server) addTombstone(id string) {
+	srv.mu.Lock()
+	srv.tombstones[id] = struct{}{}
+	srv.mu.Unlock()
+	time.AfterFunc(tombstoneTTL, func() { srv.takeTombstone(id) })
+}
+
+func (srv *Server) takeTombstone(id string) bool {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	_, ok := srv.tombstones[id]
+	delete(srv.tombstones, id)
+	return ok
 }
 
 // Options returns the options in force, defaults filled in.
@@ -85,6 +107,12 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	upgrade := isWebSocketUpgrade(r)
 
 	s, rerr := srv.verify(r, q, transport, upgrade)
+	if rerr != nil && rerr.code == codeUnknownSID && transport == Polling &&
+		r.Method == http.MethodGet && srv.takeTombstone(q.Get("sid")) {
+		srv.writeHeaders(w, r, false)
+		writePollResponse(w, r, &srv.opts, frameNoop.Data)
+		return
+	}
 	if rerr != nil {
 		srv.refuse(w, r, rerr)
 		return
@@ -118,6 +146,10 @@ func (srv *Server) verify(r *http.Request, q map[string][]string, transport Tran
 	}
 	if sids := q["sid"]; len(sids) > 0 && sids[0] != "" {
 		s := srv.Session(sids[0])
+		if s != nil && s.pongOverdue() {
+			s.closeNow(ReasonPingTimeout, nil)
+			s = nil
+		}
 		if s == nil {
 			return nil, &requestError{code: codeUnknownSID}
 		}
@@ -203,6 +235,7 @@ func (srv *Server) register(s *Session) bool {
 	srv.mu.Unlock()
 	s.recv = srv.onOpen(s)
 	s.mu.Lock()
+	s.nextPing = time.Now().Add(srv.opts.PingInterval)
 	s.heartbeat = time.AfterFunc(srv.opts.PingInterval, s.onHeartbeat)
 	s.mu.Unlock()
 	return true

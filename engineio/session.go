@@ -54,12 +54,14 @@ type Session struct {
 	spare        []Frame // the writer's emptied slice, reused for the next queue
 	queued       int     // bytes in queue
 	awaitingPong bool
-	polling      bool    // a GET is pending
-	posting      bool    // a POST is being read
-	releasePoll  bool    // answer the pending GET with a noop (the upgrade asks for it)
-	ws           *wsConn // the active WebSocket, once the session uses one
-	probe        *wsConn // a WebSocket that is upgrading the session
-	probed       bool    // the probe answered "3probe": the polling side is paused
+	nextPing     time.Time // when the next ping is due
+	pongDeadline time.Time // when the awaited pong is overdue
+	polling      bool      // a GET is pending
+	posting      bool      // a POST is being read
+	releasePoll  bool      // answer the pending GET with a noop (the upgrade asks for it)
+	ws           *wsConn   // the active WebSocket, once the session uses one
+	probe        *wsConn   // a WebSocket that is upgrading the session
+	probed       bool      // the probe answered "3probe": the polling side is paused
 	upgradeTimer *time.Timer
 	closeTimer   *time.Timer
 	reason       Reason
@@ -253,7 +255,8 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	s.awaitingPong = true
-	s.heartbeat.Reset(s.srv.opts.PingTimeout)
+	s.pongDeadline = s.nextPing.Add(s.srv.opts.PingTimeout)
+	s.heartbeat.Reset(time.Until(s.pongDeadline))
 	if s.state == stateOpen {
 		s.enqueueLocked([]Frame{framePing}, framePing.size())
 	}
@@ -264,6 +267,7 @@ func (s *Session) onPong() {
 	s.mu.Lock()
 	if s.awaitingPong && s.state != stateClosed {
 		s.awaitingPong = false
+		s.nextPing = time.Now().Add(s.srv.opts.PingInterval)
 		s.heartbeat.Reset(s.srv.opts.PingInterval)
 	}
 	s.mu.Unlock()
@@ -282,11 +286,28 @@ func (s *Session) onPacket(p packet) {
 	case PacketPong:
 		s.onPong()
 	case PacketClose:
+		s.mu.Lock()
+		noPendingPoll := s.transport == Polling && !s.polling
+		s.mu.Unlock()
 		s.closeNow(ReasonTransportClose, nil)
+		if noPendingPoll {
+			// A GET sent together with this close may still be on its way:
+			// it gets the noop it would have got had it come first.
+			s.srv.addTombstone(s.id)
+		}
 	case PacketPing:
 		// In protocol v4 only the server pings (the probe is handled apart).
 		s.closeNow(ReasonTransportError, errHeartbeatDirection)
 	default:
 		// open, upgrade and noop carry nothing for an established session.
 	}
+}
+
+// pongOverdue reports a session whose pong deadline has passed even if its
+// timer has not run yet: a request that arrives just after the deadline must
+// find the session closed, as the arithmetic of the heartbeat says.
+func (s *Session) pongOverdue() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.awaitingPong && s.state != stateClosed && !time.Now().Before(s.pongDeadline)
 }

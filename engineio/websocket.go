@@ -116,7 +116,13 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 		!srv.opts.DisableUpgrades
 	s.mu.Unlock()
 	if !ok {
-		srv.refuse(w, r, &requestError{code: codeBadRequest})
+		// A WebSocket for a session that is upgraded or upgrading already is
+		// accepted and closed at once, as the reference server does (and the
+		// protocol test suite expects): the session itself is left alone.
+		if c, err := srv.accept(w, r, s, false); err == nil {
+			c.writeClose(ws.StatusPolicyViolation)
+			c.conn.Close()
+		}
 		return
 	}
 	c, err := srv.accept(w, r, s, false)
@@ -162,10 +168,13 @@ func (s *Session) onProbePacket(c *wsConn, p packet) {
 	case p.typ == PacketPing && string(p.data) == "probe":
 		c.ctrl = append(c.ctrl, wsOut{ws.OpText, frameProbe.Data})
 		c.notify()
-		// Release the pending GET so that the client can pause polling.
+		// Release the pending GET so that the client can pause polling. A GET
+		// that comes later waits (upgradePollDelay) before it is released.
 		s.probed = true
-		s.releasePoll = true
-		s.notifyPollLocked()
+		if s.polling {
+			s.releasePoll = true
+			s.notifyPollLocked()
+		}
 	case p.typ == PacketUpgrade && s.probed:
 		s.upgradeTimer.Stop()
 		s.probe = nil

@@ -363,10 +363,8 @@ func TestUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A second probe while one is under way is refused before the handshake.
-	if _, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid); err == nil {
-		t.Error("a second WebSocket was accepted during the upgrade")
-	}
+	// A second WebSocket while one is upgrading is closed at once.
+	expectClosedWS(t, h, sid)
 	c.sendText("2probe")
 	c.expect("3probe")
 	if b := <-pending; b != "6" {
@@ -384,11 +382,35 @@ func TestUpgrade(t *testing.T) {
 	if code, _ := h.poll(sid); code != 400 {
 		t.Errorf("GET after upgrade: %d, want 400", code)
 	}
-	if _, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid); err == nil {
-		t.Error("a second WebSocket was accepted after the upgrade")
-	}
+	expectClosedWS(t, h, sid)
 	c.sendText("4still")
 	c.expect("4still")
+}
+
+// expectClosedWS dials a second WebSocket for sid and expects it to be
+// closed without a message, as the reference server does.
+func expectClosedWS(t *testing.T, h *harness, sid string) {
+	t.Helper()
+	c, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
+	if err != nil {
+		t.Fatalf("second WebSocket: %v", err)
+	}
+	if msg, _, err := c.read(); err == nil {
+		t.Errorf("second WebSocket got %q, want it closed", msg)
+	}
+}
+
+func TestClientCloseWithConcurrentPoll(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	sid := h.openPolling()
+	// The close is handled before the GET that was sent with it arrives.
+	h.post(sid, "1")
+	if code, body := h.poll(sid); code != 200 || body != "6" {
+		t.Errorf("GET sent with the close: %d %q, want 200 noop", code, body)
+	}
+	if code, _ := h.poll(sid); code != 400 {
+		t.Errorf("later GET: %d, want 400", code)
+	}
 }
 
 func TestUpgradeInvalidPacketKeepsPolling(t *testing.T) {
@@ -470,7 +492,10 @@ func TestGracefulClose(t *testing.T) {
 		s := h.rec.session(sid)
 		s.Send(engineio.TextMessage([]byte("bye")))
 		s.Close()
-		if _, body := h.poll(sid); body != "4bye\x1e1" {
+		if _, body := h.poll(sid); body != "4bye" {
+			t.Errorf("last data poll %q", body)
+		}
+		if _, body := h.poll(sid); body != "1" {
 			t.Errorf("last poll %q", body)
 		}
 		if e := h.rec.waitClose(t, sid); e.reason != engineio.ReasonForcedClose {

@@ -7,10 +7,17 @@
 //   - /engine.io/ is a bare Engine.IO server that sends every message straight
 //     back (text as text, binary as binary, in order), with pingInterval 300 ms,
 //     pingTimeout 200 ms, maxPayload 1e6 and any CORS origin.
+//   - /socket.io/ is a Socket.IO server with the same heartbeat and limits,
+//     a connect timeout of 1000 ms and the namespaces "/" and "/custom" only.
+//     On every connection it emits "auth" with the client's CONNECT payload
+//     ({} when none); in "/", "message" is answered by "message-back" with the
+//     same arguments and "message-with-ack" is acked with them, binary
+//     included, the JSON byte for byte.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/roomcast/roomcast"
 	"github.com/roomcast/roomcast/engineio"
 )
 
@@ -53,8 +61,11 @@ func main() {
 		Logger:        logger,
 	}, func(s *engineio.Session) engineio.Receiver { return echo{s} })
 
+	sio := newSocketIO(logger)
+
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eio)
+	mux.Handle("/socket.io/", sio)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	var listeners []net.Listener
@@ -84,6 +95,35 @@ func main() {
 	<-ctx.Done()
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// The Engine.IO and Socket.IO shutdowns answer pending polls, which the
+	// HTTP server's shutdown would otherwise wait for.
 	eio.Shutdown(shutdown)
+	sio.Shutdown(shutdown)
 	srv.Shutdown(shutdown)
+}
+
+// newSocketIO builds the Socket.IO endpoint the v5 protocol suite drives.
+func newSocketIO(logger *slog.Logger) *roomcast.Server {
+	sio := roomcast.NewServer(roomcast.Options{
+		PingInterval:      300 * time.Millisecond,
+		PingTimeout:       200 * time.Millisecond,
+		MaxHTTPBufferSize: 1e6,
+		ConnectTimeout:    1000 * time.Millisecond,
+		CORS:              &engineio.CORSOptions{Origins: []string{"*"}},
+		Logger:            logger,
+	})
+	sendAuth := func(s *roomcast.Socket) {
+		s.Emit("auth", roomcast.RawArgs{Args: []json.RawMessage{s.Handshake().Auth}})
+	}
+	sio.OnConnection(func(s *roomcast.Socket) {
+		sendAuth(s)
+		s.On("message", func(e *roomcast.Event) {
+			s.Emit("message-back", e.RawArgs())
+		})
+		s.On("message-with-ack", func(e *roomcast.Event) {
+			e.Ack(e.RawArgs())
+		})
+	})
+	sio.Of("/custom").OnConnection(sendAuth)
+	return sio
 }

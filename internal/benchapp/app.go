@@ -1,0 +1,282 @@
+// Package benchapp is the reference application of shared/bench/BENCH-APP.md:
+// the one Socket.IO app that benchmarks and behaviour checks drive on every
+// server they compare.
+package benchapp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/roomcast/roomcast"
+)
+
+// TenantPattern matches the dynamic tenant namespaces.
+var TenantPattern = regexp.MustCompile(`^/tenant-[a-z0-9]+$`)
+
+// askTimeout is how long "ask" and "server-ping" wait for replies.
+const askTimeout = 2000 * time.Millisecond
+
+// Register installs the app on srv: namespaces "/", "/bench", "/admin" and
+// the tenant namespaces.
+func Register(srv *roomcast.Server) {
+	main := srv.Sockets()
+	main.OnConnection(func(s *roomcast.Socket) {
+		handlers(s)
+		observeDisconnect(srv, s)
+	})
+	srv.Of("/bench").OnConnection(handlers)
+
+	admin := srv.Of("/admin")
+	admin.Use(func(_ context.Context, s *roomcast.Socket) error {
+		var auth struct {
+			Token any `json:"token"`
+		}
+		json.Unmarshal(s.Handshake().Auth, &auth)
+		if auth.Token != "secret" {
+			return &roomcast.ConnectError{Message: "unauthorized", Data: map[string]any{"code": 401}}
+		}
+		return nil
+	})
+	admin.OnConnection(handlers)
+
+	tenants := srv.OfRegexp(TenantPattern)
+	tenants.OnConnection(func(s *roomcast.Socket) {
+		s.Emit("hello", s.Namespace().Name())
+		handlers(s)
+	})
+
+	// Every server answers a server-side "ping" with "pong", in every namespace
+	// that can receive one.
+	for _, ns := range []*roomcast.Namespace{main, srv.Of("/bench"), admin} {
+		ns.OnServerSideEmit("ping", pong)
+	}
+	srv.OnNamespaceCreated(func(ns *roomcast.Namespace) {
+		if TenantPattern.MatchString(ns.Name()) {
+			ns.OnServerSideEmit("ping", pong)
+		}
+	})
+}
+
+func pong(_ *roomcast.Event, ack func(args ...any)) {
+	if ack != nil {
+		ack("pong")
+	}
+}
+
+// observeDisconnect tells room "observers" of "/" how a socket of "/" left:
+// its rooms as seen while disconnecting, and how many it still had once
+// disconnected.
+func observeDisconnect(srv *roomcast.Server, s *roomcast.Socket) {
+	var before []string
+	s.OnDisconnecting(func(roomcast.Reason) { before = sortedRooms(s.Rooms()) })
+	s.OnDisconnect(func(roomcast.Reason) {
+		srv.To("observers").Emit("left", s.ID(), before, len(s.Rooms()))
+	})
+}
+
+func sortedRooms(rooms []roomcast.Room) []string {
+	out := make([]string, len(rooms))
+	for i, r := range rooms {
+		out[i] = string(r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// handlers installs the event handlers shared by every namespace.
+func handlers(s *roomcast.Socket) {
+	ns := s.Namespace()
+	var auth struct {
+		Room any `json:"room"`
+	}
+	json.Unmarshal(s.Handshake().Auth, &auth)
+	if room, ok := auth.Room.(string); ok {
+		s.Join(roomcast.Room(room))
+	}
+
+	on := func(name string, h func(e *roomcast.Event) error) {
+		s.On(name, func(e *roomcast.Event) { h(e) })
+	}
+	on("join", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		s.Join(roomcast.Room(room))
+		return e.Ack(true)
+	})
+	on("leave", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		s.Leave(roomcast.Room(room))
+		return e.Ack(true)
+	})
+	on("echo", func(e *roomcast.Event) error { return e.Ack(arg(e, 0)) })
+	on("broadcast", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		return ns.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
+	})
+	on("broadcast-others", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		return s.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
+	})
+	on("broadcast-all", func(e *roomcast.Event) error { return ns.Emit("msg", arg(e, 0)) })
+	on("count", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		return e.Ack(len(ns.In(roomcast.Room(room)).SocketIDs()))
+	})
+	on("broadcast-rooms", func(e *roomcast.Event) error {
+		var rooms []string
+		if err := e.Bind(&rooms); err != nil {
+			return err
+		}
+		op := ns.To() // no room at all reaches everybody, as io.emit does
+		for _, r := range rooms {
+			op = op.To(roomcast.Room(r))
+		}
+		return op.Emit("msg", arg(e, 1))
+	})
+	on("broadcast-except", func(e *roomcast.Event) error {
+		var room, except string
+		if err := e.Bind(&room, &except); err != nil {
+			return err
+		}
+		return ns.To(roomcast.Room(room)).Except(roomcast.Room(except)).Emit("msg", arg(e, 2))
+	})
+	on("private", func(e *roomcast.Event) error {
+		var sid string
+		if err := e.Bind(&sid); err != nil {
+			return err
+		}
+		msg := arg(e, 1)
+		return s.To(roomcast.Room(sid)).Emit("private", s.ID(), msg)
+	})
+	on("rooms", func(e *roomcast.Event) error { return e.Ack(sortedRooms(s.Rooms())) })
+	on("fetch-ids", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		// Cluster-wide operations wait on other servers: like an async
+		// handler in Node.js, they must not hold up this socket's next events.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			socks, _ := ns.In(roomcast.Room(room)).FetchSockets(ctx)
+			ids := make([]string, len(socks))
+			for i, rs := range socks {
+				ids[i] = rs.ID()
+			}
+			sort.Strings(ids)
+			e.Ack(ids)
+		}()
+		return nil
+	})
+	on("sockets-join", func(e *roomcast.Event) error {
+		var room, newRoom string
+		if err := e.Bind(&room, &newRoom); err != nil {
+			return err
+		}
+		ns.In(roomcast.Room(room)).SocketsJoin(context.Background(), roomcast.Room(newRoom))
+		return e.Ack(true)
+	})
+	on("sockets-leave", func(e *roomcast.Event) error {
+		var room, oldRoom string
+		if err := e.Bind(&room, &oldRoom); err != nil {
+			return err
+		}
+		ns.In(roomcast.Room(room)).SocketsLeave(context.Background(), roomcast.Room(oldRoom))
+		return e.Ack(true)
+	})
+	on("disconnect-room", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		e.Ack(true)
+		return ns.In(roomcast.Room(room)).DisconnectSockets(context.Background(), true)
+	})
+	on("ask", func(e *roomcast.Event) error {
+		var room string
+		if err := e.Bind(&room); err != nil {
+			return err
+		}
+		payload := arg(e, 1)
+		go func() {
+			replies, err := ns.To(roomcast.Room(room)).Timeout(askTimeout).
+				EmitWithAck(context.Background(), "ask", payload)
+			e.Ack(askResult(replies, err))
+		}()
+		return nil
+	})
+	on("server-ping", func(e *roomcast.Event) error {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), askTimeout)
+			defer cancel()
+			replies, _ := ns.ServerSideEmitWithAck(ctx, "ping")
+			e.Ack(len(replies))
+		}()
+		return nil
+	})
+}
+
+// arg returns argument i as received, binary parts included, or null.
+func arg(e *roomcast.Event, i int) roomcast.RawArgs {
+	if i >= len(e.Args) {
+		return roomcast.RawArgs{Args: []json.RawMessage{json.RawMessage("null")}}
+	}
+	return roomcast.RawArgs{Args: e.Args[i : i+1], Attachments: e.Attachments}
+}
+
+// askResult is {"replies": the first argument of each reply, sorted as
+// JavaScript's default sort does (by string form), "error": null or the
+// error's message}.
+func askResult(replies []roomcast.Reply, err error) map[string]any {
+	values := make([]json.RawMessage, 0, len(replies))
+	for _, r := range replies {
+		if len(r.Args) > 0 {
+			values = append(values, r.Args[0])
+		} else {
+			values = append(values, json.RawMessage("null"))
+		}
+	}
+	slices.SortStableFunc(values, func(a, b json.RawMessage) int {
+		return strings.Compare(jsString(a), jsString(b))
+	})
+	var msg any
+	if err != nil {
+		if errors.Is(err, roomcast.ErrTimeout) {
+			msg = roomcast.ErrTimeout.Error()
+		} else {
+			msg = err.Error()
+		}
+	}
+	return map[string]any{"replies": values, "error": msg}
+}
+
+// jsString approximates String(value) for JSON scalars: strings unquoted,
+// everything else as written.
+func jsString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
