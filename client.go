@@ -1,7 +1,6 @@
 package roomcast
 
 import (
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -24,7 +23,8 @@ type client struct {
 	closed       bool
 }
 
-var invalidNamespace = json.RawMessage(`{"message":"Invalid namespace"}`)
+// errInvalidNamespace is the standard refusal of an unknown namespace.
+var errInvalidNamespace = &ConnectError{Message: "Invalid namespace"}
 
 func (srv *Server) newClient(conn *engineio.Session) engineio.Receiver {
 	c := &client{
@@ -85,9 +85,9 @@ func (c *client) OnClose(reason engineio.Reason, err error) {
 // connect handles a CONNECT: a new socket in the namespace, admitted on its
 // own dispatcher once the namespace's middlewares agree.
 func (c *client) connect(p *parser.Packet) {
-	ns := c.srv.lookup(p.Namespace, p.Data)
-	if ns == nil {
-		c.write(encodeFrames(&parser.Packet{Type: parser.ConnectError, Namespace: p.Namespace, Data: invalidNamespace}), false)
+	ns, refused := c.srv.lookup(p.Namespace, p.Data)
+	if refused != nil {
+		c.write(encodeFrames(&parser.Packet{Type: parser.ConnectError, Namespace: p.Namespace, Data: refused.payload()}), false)
 		return
 	}
 	c.mu.Lock()

@@ -79,6 +79,7 @@ func (p *ParentNamespace) removeChildIfEmpty(c *Namespace) {
 		return
 	}
 	delete(srv.nsps, c.name)
+	srv.children--
 	p.mu.Lock()
 	delete(p.children, c.name)
 	p.mu.Unlock()

@@ -7,6 +7,7 @@ package roomcast
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -59,8 +60,21 @@ type Options struct {
 	// CleanupEmptyChildNamespaces removes a dynamic namespace's child when
 	// its last socket leaves.
 	CleanupEmptyChildNamespaces bool
+	// MaxDynamicNamespaces bounds how many children dynamic namespaces may
+	// create in all; a CONNECT that would create one more is refused with a
+	// connect error. Default 10,000.
+	MaxDynamicNamespaces int
 	// Logger receives the server's log lines. Default slog.Default().
 	Logger *slog.Logger
+	// ServeClient, when set, serves the browser bundles of the npm package
+	// socket.io-client from this file system, at <Path>socket.io.js (and
+	// socket.io.min.js, socket.io.msgpack.min.js, socket.io.esm.min.js and
+	// their .map files), as the Node.js server does: set it to the package's
+	// dist folder, such as os.DirFS("node_modules/socket.io-client/dist")
+	// after `npm install socket.io-client`. A missing file answers 404.
+	// Default nil: not served (the Node.js server serves it by default, but a
+	// Go program has no node_modules to take it from).
+	ServeClient fs.FS
 }
 
 func (o Options) withDefaults() Options {
@@ -69,6 +83,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 45 * time.Second
+	}
+	if o.MaxDynamicNamespaces <= 0 {
+		o.MaxDynamicNamespaces = 10000
 	}
 	if o.MaxPendingEvents <= 0 {
 		o.MaxPendingEvents = 1024
@@ -92,6 +109,7 @@ type Server struct {
 	mu       sync.RWMutex
 	nsps     map[string]*Namespace
 	parents  []*ParentNamespace
+	children int // dynamic children in nsps
 	onNewNsp []func(*Namespace)
 	clients  map[*client]struct{}
 	closing  bool
@@ -125,8 +143,14 @@ func NewServer(opts Options) *Server {
 	return srv
 }
 
-// ServeHTTP serves Engine.IO and Socket.IO requests.
-func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { srv.engine.ServeHTTP(w, r) }
+// ServeHTTP serves Engine.IO and Socket.IO requests, and the client bundles
+// when Options.ServeClient is set.
+func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if srv.opts.ServeClient != nil && srv.serveClient(w, r) {
+		return
+	}
+	srv.engine.ServeHTTP(w, r)
+}
 
 // Engine returns the underlying Engine.IO server.
 func (srv *Server) Engine() *engineio.Server { return srv.engine }
@@ -175,15 +199,18 @@ func (srv *Server) OnNamespaceCreated(h func(*Namespace)) {
 	srv.mu.Unlock()
 }
 
+// errTooManyNamespaces refuses a CONNECT over Options.MaxDynamicNamespaces.
+var errTooManyNamespaces = &ConnectError{Message: "Too many namespaces"}
+
 // lookup finds the namespace a CONNECT names, creating a dynamic child when
-// a parent matches; nil when none exists.
-func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
+// a parent matches; otherwise it returns the connect error to send.
+func (srv *Server) lookup(name string, auth json.RawMessage) (*Namespace, *ConnectError) {
 	srv.mu.RLock()
 	ns := srv.nsps[name]
 	parents := srv.parents
 	srv.mu.RUnlock()
 	if ns != nil {
-		return ns
+		return ns, nil
 	}
 	for _, p := range parents {
 		if !p.match(name, auth) {
@@ -193,8 +220,15 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 		ns = srv.nsps[name]
 		created := ns == nil
 		if created {
+			if srv.children >= srv.opts.MaxDynamicNamespaces {
+				srv.mu.Unlock()
+				srv.opts.Logger.Warn("roomcast: refusing a new dynamic namespace: limit reached",
+					"limit", srv.opts.MaxDynamicNamespaces)
+				return nil, errTooManyNamespaces
+			}
 			ns = p.child(srv, name)
 			srv.nsps[name] = ns
+			srv.children++
 		}
 		hooks := srv.onNewNsp
 		srv.mu.Unlock()
@@ -203,9 +237,9 @@ func (srv *Server) lookup(name string, auth json.RawMessage) *Namespace {
 				h(ns)
 			}
 		}
-		return ns
+		return ns, nil
 	}
-	return nil
+	return nil, errInvalidNamespace
 }
 
 func normalizeNsp(name string) string {

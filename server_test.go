@@ -41,6 +41,19 @@ func newHarness(t *testing.T, opts roomcast.Options) *harness {
 	return &harness{t: t, srv: srv, hs: hs}
 }
 
+// newTestServer serves srv until the test ends.
+func newTestServer(t *testing.T, srv *roomcast.Server) *httptest.Server {
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	return hs
+}
+
 func (h *harness) dial() *sioclient.Client {
 	h.t.Helper()
 	c, err := sioclient.Dial(ctx(h.t), sioclient.URL(h.hs.URL, "/socket.io/"))

@@ -30,6 +30,8 @@ type Client struct {
 	SID  string // the Engine.IO session id
 
 	wmu     sync.Mutex
+	gate    sync.Mutex // held while paused: the reader waits on it
+	paused  bool
 	mu      sync.Mutex
 	nextAck uint64
 	acks    map[uint64]chan *parser.Packet
@@ -71,8 +73,25 @@ func Dial(ctx context.Context, url string) (*Client, error) {
 // Close ends the connection.
 func (c *Client) Close() error {
 	err := c.conn.Close()
+	c.mu.Lock()
+	if c.paused {
+		c.paused = false
+		c.gate.Unlock()
+	}
+	c.mu.Unlock()
 	<-c.done
 	return err
+}
+
+// Pause stops reading from the connection (until Close), as a client that
+// stopped reading would: the server's writes back up.
+func (c *Client) Pause() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.paused {
+		c.paused = true
+		c.gate.Lock()
+	}
 }
 
 // Done is closed when the connection has ended.
@@ -87,6 +106,8 @@ func (c *Client) readLoop() {
 	}{c.r, c.conn}
 	var dec parser.Decoder
 	for {
+		c.gate.Lock()
+		c.gate.Unlock()
 		msg, op, err := wsutil.ReadServerData(rw)
 		if err != nil {
 			c.mu.Lock()
