@@ -1,17 +1,22 @@
 # Roomcast: the two commands a newcomer needs are `make run` and `make test`.
 
-GO      ?= go
-BIN     := $(CURDIR)/bin
+GO           ?= go
+BIN          := $(CURDIR)/bin
 NODE_MODULES := interop/node_modules/.package-lock.json
+WEB_MODULES  := web/node_modules/.package-lock.json
+CHROMIUM     ?= /usr/bin/chromium
+FUZZTIME     ?= 10s
+SOAK         ?= 60s
 
-.PHONY: run test vet gotest interop build clean
+.PHONY: run test vet gotest interop browser fuzz soak build chromium clean
 
-## run: serve the reference app on http://127.0.0.1:3000/socket.io/ (in-memory adapter)
-run:
-	$(GO) run ./examples/reference
+## run: the standalone server (cmd/roomcast) with the demo chat on http://localhost:3000/
+run: $(WEB_MODULES)
+	$(GO) run ./cmd/roomcast
 
-## test: everything CI checks — vet, Go tests under -race, npm-client interop tests
-test: vet gotest interop
+## test: everything CI checks — vet, Go tests under -race, the npm-client
+## interop and browser tests, a short run of every fuzz target, a soak run
+test: vet gotest interop fuzz soak
 
 vet:
 	$(GO) vet ./...
@@ -23,15 +28,45 @@ build:
 	mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/conformance ./examples/conformance
 	$(GO) build -o $(BIN)/reference ./examples/reference
+	$(GO) build -o $(BIN)/roomcast ./cmd/roomcast
 
-# npm ci installs exactly the locked versions; it runs again when the lock changes.
+# npm ci installs exactly the locked versions; it runs again when a lock changes.
 $(NODE_MODULES): interop/package-lock.json interop/package.json
 	cd interop && npm ci --no-audit --no-fund
 	touch $@
 
-interop: build $(NODE_MODULES)
+# The demo's browser client (socket.io-client), from web/package-lock.json.
+$(WEB_MODULES): web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+## chromium: install Debian's chromium for the browser test, unless it is there
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
+
+## interop: engine.io-client, socket.io-client and browser (Chromium) tests
+interop: build chromium $(NODE_MODULES) $(WEB_MODULES)
 	cd interop && CONFORMANCE_BIN=$(BIN)/conformance REFERENCE_BIN=$(BIN)/reference \
+		ROOMCAST_BIN=$(BIN)/roomcast ROOMCAST_WEB=$(CURDIR)/web CHROMIUM=$(CHROMIUM) \
 		node --test --test-concurrency=1 *.test.mjs
+
+## browser: only the end-to-end test of the demo chat in headless Chromium
+browser: build chromium $(NODE_MODULES) $(WEB_MODULES)
+	cd interop && ROOMCAST_BIN=$(BIN)/roomcast ROOMCAST_WEB=$(CURDIR)/web CHROMIUM=$(CHROMIUM) \
+		node --test --test-concurrency=1 browser.test.mjs
+
+## fuzz: each fuzz target for FUZZTIME (their seed corpora also run in gotest)
+fuzz:
+	@for pkg in ./parser ./engineio; do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## soak: healthy, churning and hostile clients at once for SOAK; fails on any loss
+soak:
+	$(GO) run ./cmd/roomcast-soak -duration $(SOAK)
 
 clean:
 	rm -rf $(BIN)
