@@ -102,6 +102,9 @@ func main() {
 	srv.Shutdown(shutdown)
 }
 
+// authDelay separates the "auth" packet from the CONNECT reply (see sendAuth).
+const authDelay = 10 * time.Millisecond
+
 // newSocketIO builds the Socket.IO endpoint the v5 protocol suite drives.
 func newSocketIO(logger *slog.Logger) *roomcast.Server {
 	sio := roomcast.NewServer(roomcast.Options{
@@ -112,8 +115,14 @@ func newSocketIO(logger *slog.Logger) *roomcast.Server {
 		CORS:              &engineio.CORSOptions{Origins: []string{"*"}},
 		Logger:            logger,
 	})
+	// The v5 suite's waitFor registers its next listener only after the
+	// CONNECT reply was handled, and misses a packet that arrived in the same
+	// read (socketio/socket.io-protocol issue #32). Roomcast writes all that
+	// is queued in one write, so "auth" is sent a moment later, in its own
+	// write, rather than coalesced with the CONNECT reply.
 	sendAuth := func(s *roomcast.Socket) {
-		s.Emit("auth", roomcast.RawArgs{Args: []json.RawMessage{s.Handshake().Auth}})
+		auth := roomcast.RawArgs{Args: []json.RawMessage{s.Handshake().Auth}}
+		time.AfterFunc(authDelay, func() { s.Emit("auth", auth) })
 	}
 	sio.OnConnection(func(s *roomcast.Socket) {
 		sendAuth(s)
