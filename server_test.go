@@ -465,3 +465,50 @@ func TestShutdownDisconnectsSockets(t *testing.T) {
 		t.Error("client still connected after Shutdown")
 	}
 }
+
+func TestOutgoingCatchAllAndSingleAck(t *testing.T) {
+	h := newHarness(t, roomcast.Options{})
+	outgoing := make(chan string, 4)
+	acks := make(chan [2]error, 1)
+	h.srv.OnConnection(func(s *roomcast.Socket) {
+		s.OnAnyOutgoing(func(e *roomcast.Event) { outgoing <- e.Name })
+		s.On("twice", func(e *roomcast.Event) {
+			acks <- [2]error{e.Ack(1), e.Ack(2)}
+		})
+		s.On("no-ack", func(e *roomcast.Event) {
+			acks <- [2]error{e.Ack(), nil}
+		})
+	})
+	c, _ := h.join("/", nil)
+	h.srv.Emit("broadcast-event")
+	expectEvent(t, c, "/", "broadcast-event")
+	if got := <-outgoing; got != "broadcast-event" {
+		t.Errorf("outgoing catch-all saw %q", got)
+	}
+	ack, err := c.EmitWithAck(ctx(t), "/", "twice")
+	if err != nil || string(ack.Data) != "[1]" {
+		t.Fatalf("ack %v %v", ack, err)
+	}
+	if errs := <-acks; errs[0] != nil || !errors.Is(errs[1], roomcast.ErrAlreadyAcked) {
+		t.Errorf("ack errors %v", errs)
+	}
+	c.Emit("/", "no-ack")
+	if errs := <-acks; !errors.Is(errs[0], roomcast.ErrNoAck) {
+		t.Errorf("ack without request: %v", errs[0])
+	}
+}
+
+func TestSocketEmitWithAckTimeout(t *testing.T) {
+	h := newHarness(t, roomcast.Options{})
+	got := make(chan error, 1)
+	h.srv.OnConnection(func(s *roomcast.Socket) {
+		go func() {
+			_, err := s.Timeout(100*time.Millisecond).EmitWithAck(context.Background(), "never-answered")
+			got <- err
+		}()
+	})
+	h.join("/", nil)
+	if err := <-got; !errors.Is(err, roomcast.ErrTimeout) {
+		t.Errorf("got %v, want ErrTimeout", err)
+	}
+}
