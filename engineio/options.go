@@ -43,6 +43,16 @@ type Options struct {
 	// WriteTimeout bounds one write to a WebSocket. Default 10s.
 	WriteTimeout time.Duration
 
+	// PerMessageDeflate accepts the WebSocket permessage-deflate extension
+	// (RFC 7692) from clients that offer it, with no context takeover either
+	// way: each message is compressed on its own. Default off, as in the
+	// Node.js server. Incoming messages inflate to at most MaxBufferSize.
+	PerMessageDeflate bool
+	// PerMessageDeflateThreshold is the size, in bytes, from which outgoing
+	// WebSocket messages are compressed; smaller ones go as they are.
+	// Default 1024.
+	PerMessageDeflateThreshold int
+
 	// Transports lists the transports clients may use. Default both.
 	Transports []Transport
 	// DisableUpgrades stops polling sessions from upgrading to WebSocket.
@@ -120,6 +130,9 @@ func (o Options) withDefaults() Options {
 	}
 	if len(o.Transports) == 0 {
 		o.Transports = []Transport{Polling, WebSocket}
+	}
+	if o.PerMessageDeflateThreshold <= 0 {
+		o.PerMessageDeflateThreshold = 1024
 	}
 	if o.HTTPCompressionThreshold <= 0 {
 		o.HTTPCompressionThreshold = 1024

@@ -36,6 +36,9 @@ type Server struct {
 	// workers counts the goroutines the server started (WebSocket writers),
 	// so that Shutdown returns only when they have ended.
 	workers sync.WaitGroup
+
+	// deflated holds recently compressed messages (PerMessageDeflate).
+	deflated deflateCache
 }
 
 // NewServer returns a server with the given options; onOpen is called for each

@@ -17,6 +17,8 @@ import (
 // frame headers; reading payloads and writing frames is done here so that the
 // one writer can send everything pending as one vectored write (writev) of
 // shared, unmodified broadcast bytes, with no per-message copy or flush.
+// With permessage-deflate (deflate.go) the shared bytes are the compressed
+// form, made once per Frame.
 
 var (
 	errWSProtocol = errors.New("engineio: WebSocket protocol violation")
@@ -32,6 +34,9 @@ type wsConn struct {
 	wake chan struct{}
 	stop chan struct{}
 	once sync.Once
+	// deflate tells that permessage-deflate was negotiated: incoming messages
+	// may be compressed, and outgoing ones from the threshold up are.
+	deflate bool
 
 	// guarded by s.mu
 	ctrl []wsOut // frames for this connection only: the probe answer, pongs, close
@@ -72,6 +77,10 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, s *Session, ha
 		srv.setCookie(rec, s)
 	}
 	up := ws.HTTPUpgrader{Header: h, Timeout: srv.opts.WriteTimeout}
+	var deflated func() bool
+	if srv.opts.PerMessageDeflate {
+		up.Negotiate, deflated = deflateNegotiator()
+	}
 	conn, rw, _, err := up.Upgrade(r, w)
 	if err != nil {
 		if conn != nil {
@@ -80,11 +89,12 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, s *Session, ha
 		return nil, err
 	}
 	return &wsConn{
-		s:    s,
-		conn: conn,
-		br:   rw.Reader,
-		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
+		s:       s,
+		conn:    conn,
+		br:      rw.Reader,
+		wake:    make(chan struct{}, 1),
+		stop:    make(chan struct{}),
+		deflate: deflated != nil && deflated(),
 	}, nil
 }
 
@@ -206,6 +216,7 @@ func (c *wsConn) readLoop() {
 	max := s.srv.opts.MaxBufferSize
 	var fragments []byte
 	var fragOp ws.OpCode
+	var compressed bool // the message being read is compressed (RSV1 on its first frame)
 	fail := func(reason Reason, err error) {
 		if c.isActive() {
 			s.closeNow(reason, err)
@@ -220,7 +231,12 @@ func (c *wsConn) readLoop() {
 			fail(ReasonTransportClose, err)
 			return
 		}
-		if !h.Masked || h.Rsv != 0 || h.OpCode.IsReserved() ||
+		// RSV1 marks a compressed message: allowed on the first frame of a
+		// data message, once permessage-deflate is negotiated. RSV2 and
+		// RSV3 belong to no extension of ours.
+		rsv1, rsv2, rsv3 := ws.RsvBits(h.Rsv)
+		first := h.OpCode == ws.OpText || h.OpCode == ws.OpBinary
+		if !h.Masked || rsv2 || rsv3 || (rsv1 && !(c.deflate && first)) || h.OpCode.IsReserved() ||
 			(h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) {
 			c.writeClose(ws.StatusProtocolError)
 			fail(ReasonTransportError, errWSProtocol)
@@ -231,7 +247,11 @@ func (c *wsConn) readLoop() {
 			fail(ReasonTransportError, ErrPayloadTooLarge)
 			return
 		}
-		payload := make([]byte, h.Length)
+		var room int64 // what inflate appends, so that it need not copy
+		if rsv1 && h.Fin {
+			room = int64(len(deflateTail))
+		}
+		payload := make([]byte, h.Length, h.Length+room)
 		if _, err := io.ReadFull(c.br, payload); err != nil {
 			fail(ReasonTransportClose, err)
 			return
@@ -266,9 +286,23 @@ func (c *wsConn) readLoop() {
 				fail(ReasonTransportError, errWSProtocol)
 				return
 			}
+			compressed = rsv1
 			if !h.Fin {
 				fragments, fragOp = payload, h.OpCode
 				continue
+			}
+		}
+
+		if compressed {
+			if payload, err = inflate(payload, max); err != nil {
+				if errors.Is(err, ErrPayloadTooLarge) {
+					c.writeClose(ws.StatusMessageTooBig)
+					fail(ReasonTransportError, err)
+				} else {
+					c.writeClose(ws.StatusInvalidFramePayloadData)
+					fail(ReasonParseError, err)
+				}
+				return
 			}
 		}
 
@@ -318,6 +352,7 @@ func (c *wsConn) writeLoop() {
 	var (
 		headers []byte
 		bufs    net.Buffers
+		w       net.Buffers // WriteTo consumes its receiver: w is bufs' copy
 		ctrl    []wsOut
 	)
 	for {
@@ -345,28 +380,39 @@ func (c *wsConn) writeLoop() {
 			headers = make([]byte, 0, 10*n)
 		}
 		headers, bufs = headers[:0], bufs[:0]
-		add := func(op ws.OpCode, data []byte) {
+		add := func(op ws.OpCode, data []byte, compressed bool) {
 			start := len(headers)
 			headers = appendFrameHeader(headers, op, len(data))
+			if compressed {
+				headers[start] |= rsv1Bit
+			}
 			bufs = append(bufs, headers[start:], data)
 		}
 		for _, o := range ctrl {
-			add(o.op, o.data)
+			add(o.op, o.data, false)
 		}
 		for _, f := range frames {
 			op := ws.OpText
 			if f.Binary {
 				op = ws.OpBinary
 			}
-			add(op, f.Data)
+			if c.deflate && len(f.Data) >= s.srv.opts.PerMessageDeflateThreshold {
+				// Compressed here, off the lock, once per Frame whatever
+				// the number of sessions it goes to.
+				if z := s.srv.deflated.get(f.Data); z != nil {
+					add(op, z, true)
+					continue
+				}
+			}
+			add(op, f.Data, false)
 		}
 		if final {
-			add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))
+			add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""), false)
 		}
 		var err error
 		if len(bufs) > 0 {
 			c.conn.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
-			w := bufs // WriteTo consumes its receiver; keep bufs' array
+			w = bufs // declared outside the loop: escaping once, not per write
 			_, err = w.WriteTo(c.conn)
 		}
 		clear(bufs)
@@ -389,6 +435,9 @@ func (c *wsConn) writeLoop() {
 		}
 	}
 }
+
+// rsv1Bit is RSV1 in a frame's first byte: the message is compressed.
+const rsv1Bit = 0x40
 
 // appendFrameHeader appends an unmasked, final frame header (servers never
 // mask) for a payload of n bytes.
