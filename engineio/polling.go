@@ -148,17 +148,15 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.tooLarge(w, r)
 		return
 	}
-	var packets []packet
+	// Packets are handled as they are decoded, as the reference server does:
+	// a body of many tiny packets costs no more memory than the body itself.
 	if err := decodePayload(body, func(p packet) error {
-		packets = append(packets, p)
+		s.onPacket(p)
 		return nil
 	}); err != nil {
 		s.closeNow(ReasonParseError, err)
 		s.srv.refuse(w, r, &requestError{code: codeBadRequest})
 		return
-	}
-	for _, p := range packets {
-		s.onPacket(p)
 	}
 	s.srv.writeHeaders(w, r, false)
 	h := w.Header()

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
 )
@@ -21,8 +22,9 @@ import (
 // form, made once per Frame.
 
 var (
-	errWSProtocol = errors.New("engineio: WebSocket protocol violation")
-	errUpgrade    = errors.New("engineio: invalid packet during upgrade")
+	errWSProtocol  = errors.New("engineio: WebSocket protocol violation")
+	errUpgrade     = errors.New("engineio: invalid packet during upgrade")
+	errInvalidUTF8 = errors.New("engineio: text message is not valid UTF-8")
 )
 
 // wsConn is one WebSocket connection: of a session opened over WebSocket, or
@@ -309,6 +311,11 @@ func (c *wsConn) readLoop() {
 		var p packet
 		if h.OpCode == ws.OpBinary {
 			p = packet{typ: PacketMessage, data: payload, binary: true}
+		} else if !utf8.Valid(payload) {
+			// RFC 6455 requires text messages to be UTF-8 (close code 1007).
+			c.writeClose(ws.StatusInvalidFramePayloadData)
+			fail(ReasonParseError, errInvalidUTF8)
+			return
 		} else if p, err = decodeText(payload); err != nil {
 			fail(ReasonParseError, err)
 			return

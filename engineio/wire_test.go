@@ -621,3 +621,17 @@ func TestHTTPCompression(t *testing.T) {
 		t.Errorf("decompressed %d bytes, want %d", len(b), len(payload)+1)
 	}
 }
+
+func TestWebSocketInvalidUTF8Closes(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	c, err := h.dialWS("EIO=4&transport=websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _, _ := c.read()
+	o, _ := parseOpen(t, open)
+	c.sendText("4\xff\xfe")
+	if e := h.rec.waitClose(t, o.SID); e.reason != engineio.ReasonParseError {
+		t.Errorf("reason %q", e.reason)
+	}
+}
