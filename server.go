@@ -41,6 +41,18 @@ type Options struct {
 	MaxPendingEvents int
 	// MaxAttachments bounds the binary attachments of one packet. Default 10.
 	MaxAttachments int
+	// MaxConnections bounds the connections open at once; more are refused
+	// with HTTP 503. Default 0: no bound.
+	MaxConnections int
+	// HandshakeRate bounds new connections per second from one remote
+	// address (bursts of HandshakeBurst, default the rate); more are refused
+	// with HTTP 429. Default 0: no bound.
+	HandshakeRate  float64
+	HandshakeBurst int
+	// PerMessageDeflate enables WebSocket compression of messages of at least
+	// PerMessageDeflateThreshold bytes (default 1024). Default off.
+	PerMessageDeflate          bool
+	PerMessageDeflateThreshold int
 	// Transports clients may use. Default polling and WebSocket.
 	Transports []engineio.Transport
 	// DisableUpgrades keeps polling clients on polling.
@@ -124,20 +136,25 @@ func NewServer(opts Options) *Server {
 		clients: make(map[*client]struct{}),
 	}
 	srv.engine = engineio.NewServer(engineio.Options{
-		Path:                   srv.opts.Path,
-		PingInterval:           opts.PingInterval,
-		PingTimeout:            opts.PingTimeout,
-		UpgradeTimeout:         opts.UpgradeTimeout,
-		MaxBufferSize:          opts.MaxHTTPBufferSize,
-		MaxQueueBytes:          opts.MaxQueueBytes,
-		Transports:             opts.Transports,
-		DisableUpgrades:        opts.DisableUpgrades,
-		CORS:                   opts.CORS,
-		AllowRequest:           opts.AllowRequest,
-		Cookie:                 opts.Cookie,
-		Headers:                opts.Headers,
-		DisableHTTPCompression: opts.DisableHTTPCompression,
-		Logger:                 srv.opts.Logger,
+		Path:                       srv.opts.Path,
+		PingInterval:               opts.PingInterval,
+		PingTimeout:                opts.PingTimeout,
+		UpgradeTimeout:             opts.UpgradeTimeout,
+		MaxBufferSize:              opts.MaxHTTPBufferSize,
+		MaxQueueBytes:              opts.MaxQueueBytes,
+		MaxSessions:                opts.MaxConnections,
+		HandshakeRate:              opts.HandshakeRate,
+		HandshakeBurst:             opts.HandshakeBurst,
+		PerMessageDeflate:          opts.PerMessageDeflate,
+		PerMessageDeflateThreshold: opts.PerMessageDeflateThreshold,
+		Transports:                 opts.Transports,
+		DisableUpgrades:            opts.DisableUpgrades,
+		CORS:                       opts.CORS,
+		AllowRequest:               opts.AllowRequest,
+		Cookie:                     opts.Cookie,
+		Headers:                    opts.Headers,
+		DisableHTTPCompression:     opts.DisableHTTPCompression,
+		Logger:                     srv.opts.Logger,
 	}, srv.newClient)
 	srv.main = srv.Of("/")
 	return srv

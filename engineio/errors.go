@@ -53,8 +53,9 @@ var codeMessages = [...]string{
 
 // requestError is a refusal of a request, written as the protocol's JSON body.
 type requestError struct {
-	code    int
-	message string // defaults to the code's standard message
+	code       int
+	message    string // defaults to the code's standard message
+	httpStatus int    // defaults to 400, or 403 for codeForbidden
 }
 
 func (e *requestError) Error() string { return "engineio: " + e.text() }
@@ -67,6 +68,9 @@ func (e *requestError) text() string {
 }
 
 func (e *requestError) status() int {
+	if e.httpStatus != 0 {
+		return e.httpStatus
+	}
 	if e.code == codeForbidden {
 		return http.StatusForbidden
 	}

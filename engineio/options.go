@@ -40,6 +40,16 @@ type Options struct {
 	// dropped, never waited for. Default 8 MiB (at least 2×MaxBufferSize).
 	MaxQueueBytes int
 
+	// MaxSessions bounds the sessions open at once; a handshake over it is
+	// refused with HTTP 503. Default 0: no bound.
+	MaxSessions int
+	// HandshakeRate bounds the handshakes per second from one remote address
+	// (a token bucket of HandshakeBurst, default the rate); over it a
+	// handshake is refused with HTTP 429. Default 0: no bound. Behind a proxy
+	// every client has the proxy's address: leave it off there.
+	HandshakeRate  float64
+	HandshakeBurst int
+
 	// WriteTimeout bounds one write to a WebSocket. Default 10s.
 	WriteTimeout time.Duration
 

@@ -33,6 +33,8 @@ type Server struct {
 	closing    bool
 	drained    chan struct{} // closed when sessions empties during Shutdown
 
+	limits limiter
+
 	// workers counts the goroutines the server started (WebSocket writers),
 	// so that Shutdown returns only when they have ended.
 	workers sync.WaitGroup
@@ -44,12 +46,14 @@ type Server struct {
 // NewServer returns a server with the given options; onOpen is called for each
 // new session, before any of its messages, and returns where they go.
 func NewServer(opts Options, onOpen func(*Session) Receiver) *Server {
-	return &Server{
+	srv := &Server{
 		opts:       opts.withDefaults(),
 		onOpen:     onOpen,
 		sessions:   make(map[string]*Session),
 		tombstones: make(map[string]struct{}),
 	}
+	srv.limits.opts = &srv.opts
+	return srv
 }
 
 // tombstoneTTL is how long a GET sent alongside a client's close is owed its noop.
@@ -198,6 +202,11 @@ func (srv *Server) writeHeaders(w http.ResponseWriter, r *http.Request, handshak
 
 // handshake opens a new session over the requested transport.
 func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport Transport) {
+	if status := srv.limits.allow(r, srv.Count()); status != 0 {
+		srv.writeHeaders(w, r, false)
+		(&requestError{code: codeBadRequest, message: http.StatusText(status), httpStatus: status}).write(w)
+		return
+	}
 	s := srv.newSession(r, transport)
 	if transport == WebSocket {
 		srv.openWebSocket(w, r, s)

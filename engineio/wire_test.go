@@ -635,3 +635,29 @@ func TestWebSocketInvalidUTF8Closes(t *testing.T) {
 		t.Errorf("reason %q", e.reason)
 	}
 }
+
+func TestSessionAndHandshakeLimits(t *testing.T) {
+	t.Run("MaxSessions", func(t *testing.T) {
+		h := newHarness(t, engineio.Options{MaxSessions: 2}, false)
+		h.openPolling()
+		h.openPolling()
+		code, body, _ := h.do("GET", "EIO=4&transport=polling", "")
+		if code != 503 || !strings.Contains(body, `"code":3`) {
+			t.Errorf("third session: %d %s", code, body)
+		}
+		if _, err := h.dialWS("EIO=4&transport=websocket"); err == nil {
+			t.Error("a WebSocket session was accepted over MaxSessions")
+		}
+	})
+	t.Run("HandshakeRate", func(t *testing.T) {
+		h := newHarness(t, engineio.Options{HandshakeRate: 1, HandshakeBurst: 3}, false)
+		for i := 0; i < 3; i++ {
+			h.openPolling()
+		}
+		if code, _, _ := h.do("GET", "EIO=4&transport=polling", ""); code != 429 {
+			t.Errorf("fourth handshake in a burst of 3: %d, want 429", code)
+		}
+		time.Sleep(1100 * time.Millisecond) // one token back
+		h.openPolling()
+	})
+}
