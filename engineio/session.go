@@ -130,7 +130,7 @@ func (s *Session) SendVolatile(frames ...Frame) bool {
 	switch {
 	case s.transport == Polling && (!s.polling || s.probed):
 		return false
-	case s.transport == WebSocket && (s.ws == nil || s.ws.busy):
+	case s.transport == WebSocket && (s.ws == nil || s.ws.writing):
 		return false
 	}
 	n := 0
@@ -153,7 +153,7 @@ func (s *Session) enqueueLocked(frames []Frame, n int) {
 // notifyWriterLocked wakes whichever writer serves the session now.
 func (s *Session) notifyWriterLocked() {
 	if s.transport == WebSocket && s.ws != nil {
-		s.ws.notify()
+		s.ws.notifyLocked()
 		return
 	}
 	select {

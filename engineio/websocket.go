@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -21,6 +22,9 @@ import (
 // With permessage-deflate (deflate.go) the shared bytes are the compressed
 // form, made once per Frame.
 
+// wsReadBuffer is the size of a WebSocket connection's read buffer.
+const wsReadBuffer = 512
+
 var (
 	errWSProtocol  = errors.New("engineio: WebSocket protocol violation")
 	errUpgrade     = errors.New("engineio: invalid packet during upgrade")
@@ -33,16 +37,15 @@ type wsConn struct {
 	s    *Session
 	conn net.Conn
 	br   *bufio.Reader
-	wake chan struct{}
-	stop chan struct{}
 	once sync.Once
 	// deflate tells that permessage-deflate was negotiated: incoming messages
 	// may be compressed, and outgoing ones from the threshold up are.
 	deflate bool
 
 	// guarded by s.mu
-	ctrl []wsOut // frames for this connection only: the probe answer, pongs, close
-	busy bool    // the writer is writing
+	ctrl    []wsOut     // frames for this connection only: the probe answer, pongs, close
+	writing bool        // a writer goroutine is running (see notifyLocked)
+	stopped atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
 }
 
 // wsOut is one frame to write with its opcode.
@@ -51,17 +54,22 @@ type wsOut struct {
 	data []byte
 }
 
-func (c *wsConn) notify() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+// notifyLocked makes sure a writer runs for what is pending. The writer is a
+// goroutine that lives only while there is something to write, so an idle
+// connection costs no writer goroutine. The caller holds s.mu.
+func (c *wsConn) notifyLocked() {
+	if c.writing || c.stopped.Load() {
+		return
 	}
+	c.writing = true
+	c.s.srv.workers.Add(1)
+	go c.writeLoop()
 }
 
-// shutdown closes the connection; both loops then end.
+// shutdown closes the connection; the reader, and a writer if one runs, end.
 func (c *wsConn) shutdown() {
 	c.once.Do(func() {
-		close(c.stop)
+		c.stopped.Store(true)
 		c.conn.Close()
 	})
 }
@@ -90,12 +98,17 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, s *Session, ha
 		}
 		return nil, err
 	}
+	// net/http's 4 KiB reader is held for the connection's whole life; unless
+	// the client already sent something, a small one does as well for the
+	// small messages Socket.IO mostly carries (larger payloads bypass it).
+	br := rw.Reader
+	if br.Buffered() == 0 {
+		br = bufio.NewReaderSize(conn, wsReadBuffer)
+	}
 	return &wsConn{
 		s:       s,
 		conn:    conn,
-		br:      rw.Reader,
-		wake:    make(chan struct{}, 1),
-		stop:    make(chan struct{}),
+		br:      br,
 		deflate: deflated != nil && deflated(),
 	}, nil
 }
@@ -115,9 +128,10 @@ func (srv *Server) openWebSocket(w http.ResponseWriter, r *http.Request, s *Sess
 		c.conn.Close()
 		return
 	}
-	srv.workers.Add(2)
-	go c.writeLoop()
-	c.readLoop() // the handler goroutine, now ours, becomes the reader
+	// The reader gets a goroutine of its own, with a small stack, and the
+	// handler's goroutine (its stack grown by net/http) ends.
+	srv.workers.Add(1)
+	go c.readLoop()
 }
 
 // upgradeSession starts the upgrade of a polling session to WebSocket.
@@ -150,9 +164,8 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	s.probe = c
 	s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(c) })
 	s.mu.Unlock()
-	srv.workers.Add(2)
-	go c.writeLoop()
-	c.readLoop()
+	srv.workers.Add(1)
+	go c.readLoop()
 }
 
 // abortUpgrade drops a probe that did not complete the upgrade; the session
@@ -179,7 +192,7 @@ func (s *Session) onProbePacket(c *wsConn, p packet) {
 	switch {
 	case p.typ == PacketPing && string(p.data) == "probe":
 		c.ctrl = append(c.ctrl, wsOut{ws.OpText, frameProbe.Data})
-		c.notify()
+		c.notifyLocked()
 		// Release the pending GET so that the client can pause polling. A GET
 		// that comes later waits (upgradePollDelay) before it is released.
 		s.probed = true
@@ -194,7 +207,7 @@ func (s *Session) onProbePacket(c *wsConn, p packet) {
 		s.ws = c
 		s.transport = WebSocket
 		s.notifyPollLocked() // a GET still pending is refused
-		c.notify()           // what was queued for polling goes out now
+		c.notifyLocked()     // what was queued for polling goes out now
 	default:
 		s.probe = nil
 		s.probed = false
@@ -339,8 +352,8 @@ func (c *wsConn) isActive() bool {
 func (c *wsConn) send(o wsOut) {
 	c.s.mu.Lock()
 	c.ctrl = append(c.ctrl, o)
+	c.notifyLocked()
 	c.s.mu.Unlock()
-	c.notify()
 }
 
 // writeClose writes a close frame directly. It is used only where the
@@ -351,96 +364,116 @@ func (c *wsConn) writeClose(code ws.StatusCode) {
 	ws.WriteFrame(c.conn, ws.NewCloseFrame(ws.NewCloseFrameBody(code, "")))
 }
 
-// writeLoop is the connection's one writer. It sleeps until woken, then writes
-// everything pending in one vectored write.
+// writeLoop is the connection's one writer, started by notifyLocked. It
+// writes everything pending in one vectored write, again while more is
+// pending, and ends when nothing is.
 func (c *wsConn) writeLoop() {
 	s := c.s
 	defer s.srv.workers.Done()
-	var (
-		headers []byte
-		bufs    net.Buffers
-		w       net.Buffers // WriteTo consumes its receiver: w is bufs' copy
-		ctrl    []wsOut
-	)
+	wb := writeBuffersPool.Get().(*writeBuffers)
+	defer writeBuffersPool.Put(wb)
 	for {
-		select {
-		case <-c.wake:
-		case <-c.stop:
-			return
-		}
 		s.mu.Lock()
-		ctrl, c.ctrl = c.ctrl, ctrl[:0]
+		ctrl := c.ctrl
+		c.ctrl = nil
 		var frames []Frame
 		active := s.ws == c
 		if active {
 			frames = s.takeLocked()
 		}
-		final := active && s.state == stateClosing
-		c.busy = true
+		final := active && s.state == stateClosing && len(frames) == 0
+		if (len(ctrl) == 0 && len(frames) == 0 && !final) || c.stopped.Load() {
+			c.writing = false
+			s.mu.Unlock()
+			if frames != nil {
+				s.giveBack(frames)
+			}
+			return
+		}
 		s.mu.Unlock()
 
-		n := len(ctrl) + len(frames)
-		if final {
-			n++
-		}
-		if cap(headers) < 10*n {
-			headers = make([]byte, 0, 10*n)
-		}
-		headers, bufs = headers[:0], bufs[:0]
-		add := func(op ws.OpCode, data []byte, compressed bool) {
-			start := len(headers)
-			headers = appendFrameHeader(headers, op, len(data))
-			if compressed {
-				headers[start] |= rsv1Bit
-			}
-			bufs = append(bufs, headers[start:], data)
-		}
-		for _, o := range ctrl {
-			add(o.op, o.data, false)
-		}
-		for _, f := range frames {
-			op := ws.OpText
-			if f.Binary {
-				op = ws.OpBinary
-			}
-			if c.deflate && len(f.Data) >= s.srv.opts.PerMessageDeflateThreshold {
-				// Compressed here, off the lock, once per Frame whatever
-				// the number of sessions it goes to.
-				if z := s.srv.deflated.get(f.Data); z != nil {
-					add(op, z, true)
-					continue
-				}
-			}
-			add(op, f.Data, false)
-		}
-		if final {
-			add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""), false)
-		}
-		var err error
-		if len(bufs) > 0 {
-			c.conn.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
-			w = bufs // declared outside the loop: escaping once, not per write
-			_, err = w.WriteTo(c.conn)
-		}
-		clear(bufs)
+		err := c.write(wb, ctrl, frames, final)
 		if frames != nil {
 			s.giveBack(frames)
 		}
-		s.mu.Lock()
-		c.busy = false
-		s.mu.Unlock()
 		switch {
 		case err != nil:
 			if c.isActive() {
 				s.closeNow(ReasonTransportError, err)
 			}
 			c.shutdown()
+			c.stopWriting()
 			return
 		case final:
 			s.closeNow(s.reasonNow(), nil)
+			c.stopWriting()
 			return
 		}
 	}
+}
+
+func (c *wsConn) stopWriting() {
+	c.s.mu.Lock()
+	c.writing = false
+	c.s.mu.Unlock()
+}
+
+// writeBuffers are a writer's scratch space, pooled so that an idle
+// connection holds none.
+type writeBuffers struct {
+	headers []byte
+	bufs    net.Buffers
+	w       net.Buffers // WriteTo consumes its receiver: w is bufs' copy
+}
+
+var writeBuffersPool = sync.Pool{New: func() any { return new(writeBuffers) }}
+
+// write sends ctrl, then frames, then (when final) a close frame, in one
+// vectored write.
+func (c *wsConn) write(wb *writeBuffers, ctrl []wsOut, frames []Frame, final bool) error {
+	s := c.s
+	n := len(ctrl) + len(frames) + 1
+	if cap(wb.headers) < 10*n {
+		wb.headers = make([]byte, 0, 10*n)
+	}
+	wb.headers, wb.bufs = wb.headers[:0], wb.bufs[:0]
+	add := func(op ws.OpCode, data []byte, compressed bool) {
+		start := len(wb.headers)
+		wb.headers = appendFrameHeader(wb.headers, op, len(data))
+		if compressed {
+			wb.headers[start] |= rsv1Bit
+		}
+		wb.bufs = append(wb.bufs, wb.headers[start:], data)
+	}
+	for _, o := range ctrl {
+		add(o.op, o.data, false)
+	}
+	for _, f := range frames {
+		op := ws.OpText
+		if f.Binary {
+			op = ws.OpBinary
+		}
+		if c.deflate && len(f.Data) >= s.srv.opts.PerMessageDeflateThreshold {
+			// Compressed here, off the lock, once per Frame whatever the
+			// number of sessions it goes to.
+			if z := s.srv.deflated.get(f.Data); z != nil {
+				add(op, z, true)
+				continue
+			}
+		}
+		add(op, f.Data, false)
+	}
+	if final {
+		add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""), false)
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
+	wb.w = wb.bufs
+	_, err := wb.w.WriteTo(c.conn)
+	clear(wb.bufs)
+	if cap(wb.headers) > 64<<10 {
+		wb.headers = nil // a huge batch's scratch is not kept in the pool
+	}
+	return err
 }
 
 // rsv1Bit is RSV1 in a frame's first byte: the message is compressed.
