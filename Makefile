@@ -8,7 +8,7 @@ CHROMIUM     ?= /usr/bin/chromium
 FUZZTIME     ?= 10s
 SOAK         ?= 60s
 
-.PHONY: run test vet gotest interop browser fuzz soak build chromium clean
+.PHONY: run test vet gotest interop browser fuzz soak build chromium redis clean
 
 ## run: the standalone server (cmd/roomcast) with the demo chat on http://localhost:3000/
 run: $(WEB_MODULES)
@@ -21,8 +21,16 @@ test: vet gotest interop fuzz soak
 vet:
 	$(GO) vet ./...
 
-gotest:
-	$(GO) test -race -count=1 ./...
+# Tests that need Redis fail, rather than skip, when it is missing.
+gotest: redis
+	ROOMCAST_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./...
+
+## redis: make sure a Redis server answers on 127.0.0.1:6379 (install and start it if not)
+redis:
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+		command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server; }; \
+		redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
+		for i in 1 2 3 4 5 6 7 8 9 10; do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done; }
 
 build:
 	mkdir -p $(BIN)
@@ -45,8 +53,8 @@ chromium:
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
 
 ## interop: engine.io-client, socket.io-client and browser (Chromium) tests
-interop: build chromium $(NODE_MODULES) $(WEB_MODULES)
-	cd interop && CONFORMANCE_BIN=$(BIN)/conformance REFERENCE_BIN=$(BIN)/reference \
+interop: build redis chromium $(NODE_MODULES) $(WEB_MODULES)
+	cd interop && ROOMCAST_REQUIRE_REDIS=1 CONFORMANCE_BIN=$(BIN)/conformance REFERENCE_BIN=$(BIN)/reference \
 		ROOMCAST_BIN=$(BIN)/roomcast ROOMCAST_WEB=$(CURDIR)/web CHROMIUM=$(CHROMIUM) \
 		node --test --test-concurrency=1 *.test.mjs
 

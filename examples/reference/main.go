@@ -1,11 +1,13 @@
 // Command reference serves the reference app of shared/bench/BENCH-APP.md on
 // 127.0.0.1:$PORT (default 3000), path /socket.io/, with the Socket.IO
-// defaults, and prints "READY <port>" once it accepts connections.
+// defaults, and prints "READY <port>" once it accepts connections. With
+// $REDIS_URL (redis://host:port/db) it is one node of a cluster, through
+// the Redis adapter that speaks @socket.io/redis-adapter's wire format
+// (key prefix "socket.io").
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,7 +17,10 @@ import (
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/roomcast/roomcast"
+	redisadapter "github.com/roomcast/roomcast/adapter/redis"
 	"github.com/roomcast/roomcast/internal/benchapp"
 )
 
@@ -32,12 +37,25 @@ func run() error {
 		port = "3000"
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts := roomcast.Options{Logger: logger}
 	if url := os.Getenv("REDIS_URL"); url != "" {
-		// Refuse rather than run alone while the caller expects a cluster.
-		return errors.New("REDIS_URL is set, but the Redis adapter is not available yet")
+		ropts, err := goredis.ParseURL(url)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		rdb := goredis.NewClient(ropts)
+		defer rdb.Close()
+		// Refuse to start alone while the caller expects a cluster.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = rdb.Ping(ctx).Err()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		opts.Adapter = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
 	}
 
-	srv := roomcast.NewServer(roomcast.Options{Logger: logger})
+	srv := roomcast.NewServer(opts)
 	benchapp.Register(srv)
 
 	mux := http.NewServeMux()

@@ -249,17 +249,32 @@ func arg(e *roomcast.Event, i int) roomcast.RawArgs {
 // JavaScript's default sort does (by string form), "error": null or the
 // error's message}.
 func askResult(replies []roomcast.Reply, err error) map[string]any {
-	values := make([]json.RawMessage, 0, len(replies))
-	for _, r := range replies {
-		if len(r.Args) > 0 {
-			values = append(values, r.Args[0])
-		} else {
-			values = append(values, json.RawMessage("null"))
-		}
+	type reply struct {
+		raw   json.RawMessage // as received, for sorting
+		value any             // what is sent back: raw JSON, or decoded with its binary parts
 	}
-	slices.SortStableFunc(values, func(a, b json.RawMessage) int {
-		return strings.Compare(jsString(a), jsString(b))
+	sorted := make([]reply, 0, len(replies))
+	for _, r := range replies {
+		rep := reply{raw: json.RawMessage("null")}
+		if len(r.Args) > 0 {
+			rep.raw = r.Args[0]
+		}
+		rep.value = rep.raw
+		if len(r.Attachments) > 0 {
+			var v any
+			if r.Bind(&v) == nil {
+				rep.value = v // binary parts travel as attachments again
+			}
+		}
+		sorted = append(sorted, rep)
+	}
+	slices.SortStableFunc(sorted, func(a, b reply) int {
+		return strings.Compare(jsString(a.raw), jsString(b.raw))
 	})
+	values := make([]any, len(sorted))
+	for i, r := range sorted {
+		values[i] = r.value
+	}
 	var msg any
 	if err != nil {
 		if errors.Is(err, roomcast.ErrTimeout) {
