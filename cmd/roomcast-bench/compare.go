@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// compareOptions are the flags of compare beyond those of the scenario.
+type compareOptions struct {
+	rounds    int
+	chart     string
+	root      string
+	servers   string
+	reference string // a prebuilt examples/reference
+	node      string
+	pause     time.Duration
+}
+
+func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg := Config{Log: stderr}
+	var opt compareOptions
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.addFlags(fs)
+	fs.StringVar(&cfg.Scenario, "scenario", "fanout", "the scenario: connect, fanout or echo")
+	fs.IntVar(&opt.rounds, "rounds", 2, "rounds; each runs every server once, in turn (A B A B)")
+	fs.StringVar(&opt.chart, "chart", "", "write an SVG bar chart of the ratios to this file")
+	fs.StringVar(&opt.root, "root", "", "the roomcast repository (default: found from the working directory)")
+	fs.StringVar(&opt.servers, "servers", "roomcast,node", "the servers to run, in turn")
+	fs.StringVar(&opt.reference, "reference-bin", "", "a prebuilt examples/reference (default: go build it)")
+	fs.StringVar(&opt.node, "node", "node", "the node binary")
+	fs.DurationVar(&opt.pause, "pause", time.Second, "pause between runs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if opt.rounds < 1 {
+		return errors.New("-rounds must be at least 1")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	// The servers inherit the file limit.
+	if err := raiseNoFile(cfg.fileLimit()); err != nil {
+		fmt.Fprintf(stderr, "roomcast-bench: %v\n", err)
+	}
+
+	servers, cleanup, err := prepareServers(ctx, opt, stderr)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
+	runs, err := alternate(ctx, servers, cfg, opt.rounds, opt.pause, stderr)
+	if err != nil {
+		return err
+	}
+	return report(stdout, stderr, servers, cfg, opt, runs)
+}
+
+// alternate runs the scenario rounds times against each server in turn,
+// A B A B, starting each server afresh for its run.
+func alternate(ctx context.Context, servers []serverDef, cfg Config, rounds int, pause time.Duration, log io.Writer) (map[string][]*Result, error) {
+	runs := map[string][]*Result{}
+	for round := 1; round <= rounds; round++ {
+		for _, s := range servers {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			fmt.Fprintf(log, "== round %d/%d: %s: %s\n", round, rounds, s.name, cfg.describe())
+			res, err := runAgainst(ctx, s, cfg)
+			if err != nil {
+				return nil, fmt.Errorf("%s, round %d: %w", s.name, round, err)
+			}
+			res.Server = s.name
+			res.writeJSON(log)
+			runs[s.name] = append(runs[s.name], res)
+			sleep(ctx, pause)
+		}
+	}
+	return runs, nil
+}
+
+// report prints the table and a summary JSON line, and writes the chart.
+func report(stdout, stderr io.Writer, servers []serverDef, cfg Config, opt compareOptions, runs map[string][]*Result) error {
+	names := make([]string, len(servers))
+	for i, s := range servers {
+		names[i] = s.name
+	}
+	table := buildTable(cfg.Scenario, names, runs)
+	fmt.Fprintf(stdout, "%s, %d round(s), servers alternated %s\n\n", cfg.describe(), opt.rounds, strings.Join(names, " "))
+	table.write(stdout)
+	summary := struct {
+		Scenario string               `json:"scenario"`
+		Args     string               `json:"args"`
+		Rounds   int                  `json:"rounds"`
+		Ratios   map[string]float64   `json:"ratios,omitempty"`
+		Runs     map[string][]*Result `json:"runs"`
+	}{cfg.Scenario, cfg.describe(), opt.rounds, table.ratios(), runs}
+	b, err := json.Marshal(summary)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%s\n", b)
+	if opt.chart != "" && len(names) == 2 {
+		title := fmt.Sprintf("%s / %s: %s", names[0], names[1], cfg.describe())
+		if err := os.WriteFile(opt.chart, []byte(table.svg(title)), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "chart written to %s\n", opt.chart)
+	}
+	return nil
+}
+
+// runAgainst starts s, runs the scenario against it and stops it.
+func runAgainst(ctx context.Context, s serverDef, cfg Config) (*Result, error) {
+	srv, err := startServer(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	cfg.URL = srv.url
+	cfg.PID = srv.pid()
+	res, err := run(ctx, cfg)
+	if serr := srv.stop(); serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w%s", err, srv.stderrTail())
+	}
+	return res, nil
+}
+
+// prepareServers builds or finds what each server needs to run.
+func prepareServers(ctx context.Context, opt compareOptions, stderr io.Writer) ([]serverDef, func(), error) {
+	root := opt.root
+	if root == "" {
+		var err error
+		if root, err = findRoot(); err != nil {
+			return nil, nil, err
+		}
+	}
+	tmp, err := os.MkdirTemp("", "roomcast-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	var defs []serverDef
+	for _, name := range strings.Split(opt.servers, ",") {
+		switch name = strings.TrimSpace(name); name {
+		case "roomcast":
+			bin := opt.reference
+			if bin == "" {
+				bin = filepath.Join(tmp, "reference")
+				fmt.Fprintf(stderr, "building examples/reference\n")
+				cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./examples/reference")
+				cmd.Dir, cmd.Stdout, cmd.Stderr = root, stderr, stderr
+				if err := cmd.Run(); err != nil {
+					cleanup()
+					return nil, nil, fmt.Errorf("building examples/reference: %w", err)
+				}
+			}
+			defs = append(defs, serverDef{name: name, argv: []string{bin}})
+		case "node":
+			dir := filepath.Join(root, "bench", "node")
+			if _, err := os.Stat(filepath.Join(dir, "node_modules", "socket.io", "package.json")); err != nil {
+				fmt.Fprintf(stderr, "installing bench/node with npm ci\n")
+				cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+				cmd.Dir, cmd.Stdout, cmd.Stderr = dir, stderr, stderr
+				if err := cmd.Run(); err != nil {
+					cleanup()
+					return nil, nil, fmt.Errorf("npm ci in %s: %w", dir, err)
+				}
+			}
+			defs = append(defs, serverDef{name: name, argv: []string{opt.node, filepath.Join(dir, "app.mjs")}})
+		default:
+			cleanup()
+			return nil, nil, fmt.Errorf("unknown server %q (roomcast, node)", name)
+		}
+	}
+	return defs, cleanup, nil
+}
+
+// findRoot walks up from the working directory to the roomcast module.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module github.com/roomcast/roomcast\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the roomcast repository: give -root")
+		}
+		dir = parent
+	}
+}
