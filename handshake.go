@@ -38,9 +38,6 @@ func newHandshake(c *client, auth json.RawMessage) *Handshake {
 	if host, _, err := net.SplitHostPort(addr); err == nil {
 		addr = host
 	}
-	if len(auth) == 0 {
-		auth = json.RawMessage("{}")
-	}
 	now := c.created
 	return &Handshake{
 		Headers: headers,

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,15 +44,19 @@ type Socket struct {
 	id        string
 	ns        *Namespace
 	client    *client
-	handshake *Handshake
-	ctx       context.Context
-	cancel    context.CancelFunc
-	data      Store
-	tasks     dispatcher
+	auth      json.RawMessage
+	handshake struct {
+		once sync.Once
+		h    *Handshake
+	}
+	ctx    context.Context
+	cancel context.CancelFunc
+	data   Store
+	tasks  dispatcher
 
 	mu              sync.Mutex
 	state           socketState
-	handlers        map[string][]EventHandler
+	handlers        []namedHandler // few per socket: a slice is leaner than a map
 	anyHandlers     []EventHandler
 	outgoing        []EventHandler
 	middlewares     []EventMiddleware
@@ -69,14 +74,16 @@ func newSocketID() string {
 
 func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
 	ctx, cancel := context.WithCancel(context.Background())
+	if len(auth) == 0 {
+		auth = json.RawMessage("{}")
+	}
 	s := &Socket{
-		id:        newSocketID(),
-		ns:        ns,
-		client:    c,
-		handshake: newHandshake(c, auth),
-		ctx:       ctx,
-		cancel:    cancel,
-		handlers:  make(map[string][]EventHandler),
+		id:     newSocketID(),
+		ns:     ns,
+		client: c,
+		auth:   auth,
+		ctx:    ctx,
+		cancel: cancel,
 	}
 	s.tasks.srv = ns.srv
 	return s
@@ -89,8 +96,22 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the socket's namespace.
 func (s *Socket) Namespace() *Namespace { return s.ns }
 
-// Handshake returns how the socket connected.
-func (s *Socket) Handshake() *Handshake { return s.handshake }
+// Handshake returns how the socket connected. It is built on first use:
+// most sockets never need one, and it is not small.
+func (s *Socket) Handshake() *Handshake {
+	s.handshake.once.Do(func() { s.handshake.h = newHandshake(s.client, s.auth) })
+	return s.handshake.h
+}
+
+// Auth returns the auth payload of the socket's CONNECT packet, exactly as
+// the client sent it ({} when it sent none): the same as Handshake().Auth.
+func (s *Socket) Auth() json.RawMessage { return s.auth }
+
+// namedHandler is one handler registered with On.
+type namedHandler struct {
+	event string
+	h     EventHandler
+}
 
 // Data returns the socket's data store.
 func (s *Socket) Data() *Store { return &s.data }
@@ -132,14 +153,14 @@ func (s *Socket) Leave(rooms ...Room) {
 // On adds a handler for the event name.
 func (s *Socket) On(event string, h EventHandler) {
 	s.mu.Lock()
-	s.handlers[event] = append(s.handlers[event], h)
+	s.handlers = append(s.handlers, namedHandler{event, h})
 	s.mu.Unlock()
 }
 
 // Off removes every handler of the event name.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()
-	delete(s.handlers, event)
+	s.handlers = slices.DeleteFunc(slices.Clone(s.handlers), func(n namedHandler) bool { return n.event == event })
 	s.mu.Unlock()
 }
 
@@ -330,7 +351,7 @@ func (s *Socket) ForgetAck(id uint64) {
 }
 
 // Describe implements adapter.Member.
-func (s *Socket) Describe() (*Handshake, map[string]any) { return s.handshake, s.data.Snapshot() }
+func (s *Socket) Describe() (*Handshake, map[string]any) { return s.Handshake(), s.data.Snapshot() }
 
 func (s *Socket) registerAck(id uint64, fn func(adapter.Reply)) {
 	s.mu.Lock()
@@ -378,7 +399,7 @@ func (s *Socket) dispatch(e *Event) {
 	s.mu.Lock()
 	mws := s.middlewares
 	anys := s.anyHandlers
-	hs := s.handlers[e.Name]
+	all := s.handlers // never modified in place: On appends, Off copies
 	s.mu.Unlock()
 	// As in the Node.js server, catch-all handlers see every event, and
 	// middlewares gate only the handlers of its name.
@@ -394,8 +415,10 @@ func (s *Socket) dispatch(e *Event) {
 			return
 		}
 	}
-	for _, h := range hs {
-		h(e)
+	for _, n := range all {
+		if n.event == e.Name {
+			n.h(e)
+		}
 	}
 }
 

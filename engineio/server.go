@@ -222,17 +222,36 @@ func (srv *Server) handshake(w http.ResponseWriter, r *http.Request, transport T
 }
 
 func (srv *Server) newSession(r *http.Request, transport Transport) *Session {
-	req := r.Clone(context.Background())
-	req.Body = http.NoBody
 	s := &Session{
 		id:        newSessionID(),
 		srv:       srv,
-		request:   req,
+		request:   handshakeRequest(r),
 		done:      make(chan struct{}),
 		pollWake:  make(chan struct{}, 1),
 		transport: transport,
 	}
 	return s
+}
+
+// handshakeRequest keeps what a session needs of the request that opened
+// it. It shares the request's header map and URL rather than cloning them
+// (net/http does not touch them once the handler has them), and keeps
+// neither its body nor its context, which would hold the connection's
+// buffers: a session may live for days.
+func handshakeRequest(r *http.Request) *http.Request {
+	return &http.Request{
+		Method:     r.Method,
+		URL:        r.URL,
+		Proto:      r.Proto,
+		ProtoMajor: r.ProtoMajor,
+		ProtoMinor: r.ProtoMinor,
+		Header:     r.Header,
+		Body:       http.NoBody,
+		Host:       r.Host,
+		RemoteAddr: r.RemoteAddr,
+		RequestURI: r.RequestURI,
+		TLS:        r.TLS,
+	}
 }
 
 // register adds the session to the server, asks the user for its receiver and

@@ -37,7 +37,7 @@ func Register(srv *roomcast.Server) {
 		var auth struct {
 			Token any `json:"token"`
 		}
-		json.Unmarshal(s.Handshake().Auth, &auth)
+		json.Unmarshal(s.Auth(), &auth)
 		if auth.Token != "secret" {
 			return &roomcast.ConnectError{Message: "unauthorized", Data: map[string]any{"code": 401}}
 		}
@@ -95,84 +95,81 @@ func handlers(s *roomcast.Socket) {
 	var auth struct {
 		Room any `json:"room"`
 	}
-	json.Unmarshal(s.Handshake().Auth, &auth)
+	json.Unmarshal(s.Auth(), &auth)
 	if room, ok := auth.Room.(string); ok {
 		s.Join(roomcast.Room(room))
 	}
 
-	on := func(name string, h func(e *roomcast.Event) error) {
-		s.On(name, func(e *roomcast.Event) { h(e) })
-	}
-	on("join", func(e *roomcast.Event) error {
+	s.On("join", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
 		s.Join(roomcast.Room(room))
-		return e.Ack(true)
+		e.Ack(true)
 	})
-	on("leave", func(e *roomcast.Event) error {
+	s.On("leave", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
 		s.Leave(roomcast.Room(room))
-		return e.Ack(true)
+		e.Ack(true)
 	})
-	on("echo", func(e *roomcast.Event) error { return e.Ack(arg(e, 0)) })
-	on("broadcast", func(e *roomcast.Event) error {
+	s.On("echo", func(e *roomcast.Event) { e.Ack(arg(e, 0)) })
+	s.On("broadcast", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
-		return ns.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
+		ns.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
 	})
-	on("broadcast-others", func(e *roomcast.Event) error {
+	s.On("broadcast-others", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
-		return s.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
+		s.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
 	})
-	on("broadcast-all", func(e *roomcast.Event) error { return ns.Emit("msg", arg(e, 0)) })
-	on("count", func(e *roomcast.Event) error {
+	s.On("broadcast-all", func(e *roomcast.Event) { ns.Emit("msg", arg(e, 0)) })
+	s.On("count", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
-		return e.Ack(len(ns.In(roomcast.Room(room)).SocketIDs()))
+		e.Ack(len(ns.In(roomcast.Room(room)).SocketIDs()))
 	})
-	on("broadcast-rooms", func(e *roomcast.Event) error {
+	s.On("broadcast-rooms", func(e *roomcast.Event) {
 		var rooms []string
 		if err := e.Bind(&rooms); err != nil {
-			return err
+			return
 		}
 		op := ns.To() // no room at all reaches everybody, as io.emit does
 		for _, r := range rooms {
 			op = op.To(roomcast.Room(r))
 		}
-		return op.Emit("msg", arg(e, 1))
+		op.Emit("msg", arg(e, 1))
 	})
-	on("broadcast-except", func(e *roomcast.Event) error {
+	s.On("broadcast-except", func(e *roomcast.Event) {
 		var room, except string
 		if err := e.Bind(&room, &except); err != nil {
-			return err
+			return
 		}
-		return ns.To(roomcast.Room(room)).Except(roomcast.Room(except)).Emit("msg", arg(e, 2))
+		ns.To(roomcast.Room(room)).Except(roomcast.Room(except)).Emit("msg", arg(e, 2))
 	})
-	on("private", func(e *roomcast.Event) error {
+	s.On("private", func(e *roomcast.Event) {
 		var sid string
 		if err := e.Bind(&sid); err != nil {
-			return err
+			return
 		}
 		msg := arg(e, 1)
-		return s.To(roomcast.Room(sid)).Emit("private", s.ID(), msg)
+		s.To(roomcast.Room(sid)).Emit("private", s.ID(), msg)
 	})
-	on("rooms", func(e *roomcast.Event) error { return e.Ack(sortedRooms(s.Rooms())) })
-	on("fetch-ids", func(e *roomcast.Event) error {
+	s.On("rooms", func(e *roomcast.Event) { e.Ack(sortedRooms(s.Rooms())) })
+	s.On("fetch-ids", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
 		// Cluster-wide operations wait on other servers: like an async
 		// handler in Node.js, they must not hold up this socket's next events.
@@ -187,36 +184,35 @@ func handlers(s *roomcast.Socket) {
 			sort.Strings(ids)
 			e.Ack(ids)
 		}()
-		return nil
 	})
-	on("sockets-join", func(e *roomcast.Event) error {
+	s.On("sockets-join", func(e *roomcast.Event) {
 		var room, newRoom string
 		if err := e.Bind(&room, &newRoom); err != nil {
-			return err
+			return
 		}
 		ns.In(roomcast.Room(room)).SocketsJoin(context.Background(), roomcast.Room(newRoom))
-		return e.Ack(true)
+		e.Ack(true)
 	})
-	on("sockets-leave", func(e *roomcast.Event) error {
+	s.On("sockets-leave", func(e *roomcast.Event) {
 		var room, oldRoom string
 		if err := e.Bind(&room, &oldRoom); err != nil {
-			return err
+			return
 		}
 		ns.In(roomcast.Room(room)).SocketsLeave(context.Background(), roomcast.Room(oldRoom))
-		return e.Ack(true)
+		e.Ack(true)
 	})
-	on("disconnect-room", func(e *roomcast.Event) error {
+	s.On("disconnect-room", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
 		e.Ack(true)
-		return ns.In(roomcast.Room(room)).DisconnectSockets(context.Background(), true)
+		ns.In(roomcast.Room(room)).DisconnectSockets(context.Background(), true)
 	})
-	on("ask", func(e *roomcast.Event) error {
+	s.On("ask", func(e *roomcast.Event) {
 		var room string
 		if err := e.Bind(&room); err != nil {
-			return err
+			return
 		}
 		payload := arg(e, 1)
 		go func() {
@@ -224,16 +220,14 @@ func handlers(s *roomcast.Socket) {
 				EmitWithAck(context.Background(), "ask", payload)
 			e.Ack(askResult(replies, err))
 		}()
-		return nil
 	})
-	on("server-ping", func(e *roomcast.Event) error {
+	s.On("server-ping", func(e *roomcast.Event) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), askTimeout)
 			defer cancel()
 			replies, _ := ns.ServerSideEmitWithAck(ctx, "ping")
 			e.Ack(len(replies))
 		}()
-		return nil
 	})
 }
 
