@@ -57,7 +57,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	fs.StringVar(&c.web, "web", "web", `directory of the demo chat served at / (index.html, app.js, style.css); "off" serves none`)
 	fs.StringVar(&c.clientDir, "client-dir", "", `directory of socket.io-client's browser bundles, served at <path>socket.io.js; "off" serves none (default <web>/node_modules/socket.io-client/dist)`)
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
-	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL of a cluster (not available yet: the server refuses to start with it)")
+	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL (redis://host:port/db) to run as one node of a cluster through the Redis adapter, wire-compatible with @socket.io/redis-adapter; empty runs alone on the in-memory adapter")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: roomcast [flags]\n\nA standalone Socket.IO v4 server that serves a demo chat at /.\n"+
 			"Every flag can be set by its environment variable instead, shown in brackets.\n\n")

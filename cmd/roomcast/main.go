@@ -22,12 +22,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/roomcast/roomcast"
+	redisadapter "github.com/roomcast/roomcast/adapter/redis"
 )
 
 func main() {
@@ -51,12 +55,19 @@ func main() {
 // signal handling, so that a second Ctrl-C kills a slow shutdown at once.
 func run(ctx context.Context, stop func(), cfg config) error {
 	logger := cfg.logger(os.Stderr)
+	opts := cfg.options(logger)
 	if cfg.redisURL != "" {
-		// Refuse rather than run alone while the caller expects a cluster.
-		return errors.New("-redis-url is set, but the Redis adapter is not available yet")
+		rdb, err := connectRedis(cfg.redisURL)
+		if err != nil {
+			// Refuse rather than run alone while the caller expects a cluster.
+			return fmt.Errorf("-redis-url: %w", err)
+		}
+		defer rdb.Close()
+		opts.Adapter = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
+		logger.Info("roomcast: clustering through Redis", "url", redactURL(cfg.redisURL))
 	}
 
-	srv := roomcast.NewServer(cfg.options(logger))
+	srv := roomcast.NewServer(opts)
 	registerChat(srv, logger)
 
 	mux := http.NewServeMux()
@@ -114,4 +125,29 @@ func openURL(a *net.TCPAddr) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(a.Port)) + "/"
+}
+
+// connectRedis opens a client for url and checks that Redis answers.
+func connectRedis(url string) (*goredis.Client, error) {
+	ropts, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	rdb := goredis.NewClient(ropts)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	return rdb, nil
+}
+
+// redactURL hides a password in a Redis URL before it is logged.
+func redactURL(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Redacted()
 }
