@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ type receiver struct {
 	c      *sioclient.Client
 	mu     sync.Mutex
 	seen   map[int64]bool
+	lat    []time.Duration // receive time - send time, per broadcast
 	closed atomic.Bool
 	ended  chan struct{}
 }
@@ -59,13 +61,22 @@ func (r *receiver) loop() {
 		}
 		var p struct {
 			Seq *int64 `json:"seq"`
+			T   int64  `json:"t"`
 		}
 		if json.Unmarshal(args[0], &p) == nil && p.Seq != nil {
+			lat := time.Since(epoch) - time.Duration(p.T)
 			r.mu.Lock()
 			r.seen[*p.Seq] = true
+			r.lat = append(r.lat, lat)
 			r.mu.Unlock()
 		}
 	}
+}
+
+func (r *receiver) latencies() []time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.lat)
 }
 
 func (r *receiver) count() int64 {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,9 @@ type result struct {
 	ChurnErrors    int64   `json:"churn_errors"`
 	FirstChurnErr  string  `json:"first_churn_error,omitempty"`
 	HostileActions int64   `json:"hostile_actions"`
+	LatencyP50ms   float64 `json:"healthy_latency_p50_ms"`
+	LatencyP99ms   float64 `json:"healthy_latency_p99_ms"`
+	LatencyMaxms   float64 `json:"healthy_latency_max_ms"`
 	PeakRSSMiB     float64 `json:"peak_rss_mib"`
 	PeakHeapMiB    float64 `json:"peak_heap_mib"`
 	EndHeapMiB     float64 `json:"end_heap_mib"`
@@ -131,6 +135,11 @@ func run(cfg config) (*result, error) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
+	var latencies []time.Duration
+	for _, r := range healthy {
+		latencies = append(latencies, r.latencies()...)
+	}
+	res.LatencyP50ms, res.LatencyP99ms, res.LatencyMaxms = percentiles(latencies)
 	for _, r := range healthy {
 		res.Expected += published
 		res.Lost += published - r.count()
@@ -176,7 +185,8 @@ func publish(ctx context.Context, base, room string, rate int) (int64, error) {
 		case <-ctx.Done():
 			return seq, nil
 		case <-tick.C:
-			if err := c.Emit("/", "broadcast", room, map[string]any{"seq": seq}); err != nil {
+			sent := time.Since(epoch).Nanoseconds()
+			if err := c.Emit("/", "broadcast", room, map[string]any{"seq": seq, "t": sent}); err != nil {
 				return seq, fmt.Errorf("publisher: %w", err)
 			}
 			seq++
@@ -236,4 +246,17 @@ func readRSS() uint64 {
 	var size, resident uint64
 	fmt.Sscan(string(b), &size, &resident)
 	return resident * uint64(os.Getpagesize())
+}
+
+// epoch is the time payload timestamps count from.
+var epoch = time.Now()
+
+// percentiles returns p50, p99 and max in milliseconds.
+func percentiles(d []time.Duration) (p50, p99, max float64) {
+	if len(d) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(d)
+	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
+	return ms(d[len(d)/2]), ms(d[len(d)*99/100]), ms(d[len(d)-1])
 }
