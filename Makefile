@@ -37,6 +37,7 @@ build:
 	$(GO) build -o $(BIN)/conformance ./examples/conformance
 	$(GO) build -o $(BIN)/reference ./examples/reference
 	$(GO) build -o $(BIN)/roomcast ./cmd/roomcast
+	$(GO) build -o $(BIN)/features ./interop/features
 
 # npm ci installs exactly the locked versions; it runs again when a lock changes.
 $(NODE_MODULES): interop/package-lock.json interop/package.json
@@ -55,7 +56,7 @@ chromium:
 ## interop: engine.io-client, socket.io-client and browser (Chromium) tests
 interop: build redis chromium $(NODE_MODULES) $(WEB_MODULES)
 	cd interop && ROOMCAST_REQUIRE_REDIS=1 CONFORMANCE_BIN=$(BIN)/conformance REFERENCE_BIN=$(BIN)/reference \
-		ROOMCAST_BIN=$(BIN)/roomcast ROOMCAST_WEB=$(CURDIR)/web CHROMIUM=$(CHROMIUM) \
+		FEATURES_BIN=$(BIN)/features ROOMCAST_BIN=$(BIN)/roomcast ROOMCAST_WEB=$(CURDIR)/web CHROMIUM=$(CHROMIUM) \
 		node --test --test-concurrency=1 *.test.mjs
 
 ## browser: only the end-to-end test of the demo chat in headless Chromium
