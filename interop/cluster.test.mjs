@@ -2,8 +2,10 @@
 // adapter of adapter/redis) and the official Node.js server (socket.io 4.8
 // with @socket.io/redis-adapter 8.3, cluster/node-app.mjs) on one Redis
 // started by the test, with socket.io-client clients on both. Every
-// operation of the bench app is run from each side; the Node.js
-// @socket.io/redis-emitter and Roomcast's emitter reach both servers.
+// operation of the bench app is run from each side, once with the classic
+// adapters (createAdapter) and once with the sharded ones
+// (createShardedAdapter); the Node.js @socket.io/redis-emitter and
+// Roomcast's emitter (classic protocol) reach both servers.
 //
 //   cd interop && node --test cluster.test.mjs
 //
@@ -25,6 +27,7 @@ import {
   startNode,
   startRedis,
   until,
+  waitRoom,
   waitServers,
 } from "./cluster/harness.mjs";
 
@@ -37,7 +40,8 @@ if (!hasRedis && process.env.ROOMCAST_REQUIRE_REDIS) {
 let seq = 0;
 const uid = (p = "r") => `${p}-${++seq}-${randomBytes(3).toString("hex")}`;
 
-describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip: !hasRedis && "no redis-server" }, () => {
+for (const adapter of ["classic", "sharded"]) {
+describe(`mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter, ${adapter})`, { skip: !hasRedis && "no redis-server" }, () => {
   let redis, go, node;
   const sockets = [];
   const open = async (...args) => {
@@ -48,8 +52,8 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
 
   before(async () => {
     redis = await startRedis();
-    [go, node] = await Promise.all([startGo(redis.url), startNode(redis.url)]);
-    await waitServers(redis, 2, ["/", "/bench", "/admin"]);
+    [go, node] = await Promise.all([startGo(redis.url, adapter), startNode(redis.url, adapter)]);
+    await waitServers(redis, 2, ["/", "/bench", "/admin"], adapter);
   });
 
   after(async () => {
@@ -68,6 +72,7 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
         const [A, B] = pick();
         const room = uid();
         const [sender, a2, b1, b2] = await Promise.all([open(A), open(A, "/", { room }), open(B, "/", { room }), open(B)]);
+        await waitRoom(redis, adapter, room, 2);
         let got = Promise.all([once(a2, "msg"), once(b1, "msg")]);
         sender.emit("broadcast", room, { hello: "world", n: 1.5 });
         for (const [payload] of await got) assert.deepEqual(payload, { hello: "world", n: 1.5 });
@@ -89,6 +94,7 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
         const b2 = await open(B, "/", { room });
         const b3 = await open(B, "/", { room: other });
         await call(b2, "join", muted);
+        await waitRoom(redis, adapter, room, 2);
 
         let got = Promise.all([once(b1, "msg"), once(b2, "msg")]);
         sender.emit("broadcast-others", room, "others");
@@ -189,7 +195,8 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
         const main = await open(B, "/", { room });
         const bench = await open(B, "/bench", { room });
         // The tenant's namespace now exists on both servers.
-        await waitServers(redis, 2, [tenant]);
+        await waitServers(redis, 2, [tenant], adapter);
+        await waitRoom(redis, adapter, room, 2, tenant);
         const got = once(tb, "msg");
         ta.emit("broadcast", room, "tenant");
         assert.deepEqual(await got, ["tenant"]);
@@ -208,7 +215,7 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
     void goClient;
   });
 
-  describe("emitters", () => {
+  describe("emitters", { skip: adapter === "sharded" && "the sharded emitter is not released" }, () => {
     it("the Node.js redis-emitter reaches Roomcast clients", { timeout: TEST_TIMEOUT }, async () => {
       const room = uid();
       const [g, n, outside] = await Promise.all([open(go, "/", { room }), open(node, "/", { room }), open(go)]);
@@ -264,6 +271,7 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
     it("both servers serve their own clients while Redis is down, and resume cluster delivery once it is back", { timeout: 30_000 }, async () => {
       const room = uid();
       const [g, n] = await Promise.all([open(go, "/", { room }), open(node, "/", { room })]);
+      await waitRoom(redis, adapter, room, 2);
       const tagged = (s, tag, ms) =>
         new Promise((resolve, reject) => {
           const timer = setTimeout(() => (s.off("msg", on), reject(new Error(`no ${tag}`))), ms);
@@ -279,9 +287,12 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
       assert.ok(await crossDelivery(g, n));
 
       await redis.kill();
-      for (const s of [g, n]) {
+      // The Node.js sharded adapter delivers locally only once its publish
+      // settles, which node-redis holds in its offline queue until Redis is
+      // back: there, only Roomcast's local delivery is checked.
+      for (const s of adapter === "sharded" ? [g] : [g, n]) {
         assert.equal(await call(s, "echo", "still here"), "still here");
-        const tag = uid("local");
+        const tag = uid(s === g ? "local-go" : "local-node");
         const got = tagged(s, tag, 3000);
         s.emit("broadcast", room, tag);
         await got;
@@ -295,10 +306,11 @@ describe("mixed cluster (Roomcast + Node.js, @socket.io/redis-adapter)", { skip:
       await redis.start();
       await until(() => crossDelivery(g, n), "delivery from Roomcast to Node.js", 15_000);
       await until(() => crossDelivery(n, g), "delivery from Node.js to Roomcast", 15_000);
-      await waitServers(redis, 2, ["/"]);
+      await waitServers(redis, 2, ["/"], adapter);
       assert.deepEqual(await call(g, "fetch-ids", room), [g.id, n.id].sort());
       assert.equal(await call(n, "server-ping"), 1);
     });
   });
 
 });
+}

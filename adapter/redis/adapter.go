@@ -3,126 +3,50 @@ package redis
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
-	"sync"
-	"sync/atomic"
-	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/roomcast/roomcast/adapter"
 	"github.com/roomcast/roomcast/adapter/redis/wire"
-	"github.com/roomcast/roomcast/engineio"
 	"github.com/roomcast/roomcast/parser"
 )
 
-// Adapter is the Redis adapter of one namespace. All methods are safe for
-// concurrent use. Besides adapter.Adapter it offers AllRooms.
+// Adapter is the classic Redis adapter of one namespace. All methods are
+// safe for concurrent use. Besides adapter.Adapter it offers AllRooms.
 type Adapter struct {
-	node     *node
-	ns       adapter.Namespace
-	name     string
-	uid      string // this adapter's id in the cluster, as the Node.js adapter's uid2(6)
+	core
 	ch       wire.Channels
 	pattern  string
 	specific string // this adapter's own response channel
 	opts     *Options
-	log      *slog.Logger
-	mem      *adapter.Memory // local room index and local delivery
-	closed   atomic.Bool
-
-	// ackIDs numbers the packets of broadcasts with acks that other servers
-	// ask for. The namespace's own counter is not reachable from here, so
-	// these start at 2^52, far above any id it will hand out, and stay
-	// below 2^53 (the largest id a JavaScript client reads exactly).
-	ackIDs atomic.Uint64
-
-	mu       sync.Mutex
-	rooms    map[adapter.Room]struct{} // the rooms with local members (kept by mem's hooks)
-	requests map[string]*pending       // FetchSockets, AllRooms, ServerSideEmit in flight
-	acks     map[string]*ackWait       // BroadcastWithAck in flight
-	timers   map[*time.Timer]struct{}  // forgetting the acks of remote broadcasts
-
-	// Server-side events run on their own goroutine, one at a time and in
-	// order, so that a slow handler does not hold up the subscriber.
-	events chan func()
-	quit   chan struct{}
 }
 
 var _ adapter.Adapter = (*Adapter)(nil)
 
-// eventQueue bounds the server-side events waiting for their handlers.
-const eventQueue = 1024
-
-const firstRemoteAckID = 1 << 52
-
-func newAdapter(n *node, ns adapter.Namespace) *Adapter {
-	a := &Adapter{
-		node:     n,
-		ns:       ns,
-		name:     ns.Name(),
-		uid:      newID(6),
-		ch:       wire.NewChannels(n.f.opts.Key, ns.Name()),
-		opts:     &n.f.opts,
-		log:      n.f.opts.Logger,
-		rooms:    make(map[adapter.Room]struct{}),
-		requests: make(map[string]*pending),
-		acks:     make(map[string]*ackWait),
-		timers:   make(map[*time.Timer]struct{}),
-		events:   make(chan func(), eventQueue),
-		quit:     make(chan struct{}),
-	}
+func newAdapter(n *node, ns adapter.Namespace, opts *Options) *Adapter {
+	a := &Adapter{ch: wire.NewChannels(opts.Key, ns.Name()), opts: opts}
+	a.init(n, ns, newID(6), a.ch.Request, nil) // uid as the Node.js adapter's uid2(6)
 	a.pattern = a.ch.Pattern()
 	a.specific = a.ch.SpecificResponse(a.uid)
-	a.ackIDs.Store(firstRemoteAckID)
-	a.mem = adapter.NewMemory(ns, adapter.Hooks{
-		OnCreateRoom: func(r adapter.Room) {
-			a.mu.Lock()
-			a.rooms[r] = struct{}{}
-			a.mu.Unlock()
-		},
-		OnDeleteRoom: func(r adapter.Room) {
-			a.mu.Lock()
-			delete(a.rooms, r)
-			a.mu.Unlock()
-		},
-	})
-	go a.runEvents()
 	return a
 }
 
-// channels returns the channels (and the pattern) this adapter listens to.
-func (a *Adapter) channels() []string {
-	return []string{a.pattern, a.ch.Request, a.ch.Response, a.specific}
+// subscriptions returns the pattern and channels this adapter listens to.
+func (a *Adapter) subscriptions() (patterns, channels []string) {
+	return []string{a.pattern}, []string{a.ch.Request, a.ch.Response, a.specific}
 }
 
-// UID returns the id this adapter has in the cluster.
-func (a *Adapter) UID() string { return a.uid }
-
-// The local room index: the in-memory adapter's.
-
-// AddAll puts a local socket in rooms.
-func (a *Adapter) AddAll(m adapter.Member, rooms ...adapter.Room) { a.mem.AddAll(m, rooms...) }
-
-// Del removes a local socket from a room.
-func (a *Adapter) Del(id string, room adapter.Room) { a.mem.Del(id, room) }
-
-// DelAll removes a local socket from all its rooms.
-func (a *Adapter) DelAll(id string) { a.mem.DelAll(id) }
-
-// SocketRooms returns the rooms of a local socket.
-func (a *Adapter) SocketRooms(id string) []adapter.Room { return a.mem.SocketRooms(id) }
-
-// Sockets returns the ids of the local sockets opts targets (the Node.js
-// adapter's sockets() is local too).
-func (a *Adapter) Sockets(opts adapter.BroadcastOptions) []string { return a.mem.Sockets(opts) }
-
-// Rooms returns the rooms with local members; AllRooms asks the cluster.
-func (a *Adapter) Rooms() []adapter.Room { return a.mem.Rooms() }
-
-func (a *Adapter) hasRoom(r adapter.Room) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, ok := a.rooms[r]
-	return ok
+// receive routes a message of its subscriptions.
+func (a *Adapter) receive(m *goredis.Message) {
+	payload := []byte(m.Payload) // attachments point into it: one copy, shared read-only
+	switch {
+	case m.Pattern != "":
+		a.onBroadcast(m.Channel, payload)
+	case m.Channel == a.ch.Request:
+		a.onRequest(payload)
+	default:
+		a.onResponse(payload)
+	}
 }
 
 // Broadcast delivers p to the local sockets opts targets, then publishes it
@@ -184,13 +108,15 @@ func (a *Adapter) publishRequest(ctx context.Context, q *wire.Request, opts adap
 	return a.node.publish(ctx, a.ch.Request, payload)
 }
 
-// ServerCount returns the number of servers serving this namespace, this
-// one included: the subscribers of the request channel.
-func (a *Adapter) ServerCount(ctx context.Context) (int, error) {
-	if a.closed.Load() {
-		return 0, adapter.ErrClosed
+// ask publishes q, which has a RequestID, to the request channel and waits
+// for want responses (see core.ask).
+func (a *Adapter) ask(ctx context.Context, op string, q *wire.Request, want int, onResp func(*wire.Response)) error {
+	payload, err := wire.AppendRequest(nil, q)
+	if err != nil {
+		return err
 	}
-	return a.node.numSub(ctx, a.ch.Request)
+	publish := func(ctx context.Context) error { return a.node.publish(ctx, a.ch.Request, payload) }
+	return a.core.ask(ctx, op, q.RequestID, want, a.timeout, publish, typed(onResp))
 }
 
 // FetchSockets describes the targeted sockets of every server. When some
@@ -271,88 +197,12 @@ func (a *Adapter) ServerSideEmit(ctx context.Context, data json.RawMessage, atta
 	return replies, err
 }
 
-// replyOf makes the reply of a response's single value (nil: no argument).
-func replyOf(value json.RawMessage, atts [][]byte) adapter.Reply {
-	if value == nil {
-		return adapter.Reply{Data: json.RawMessage("[]")}
-	}
-	data := make([]byte, 0, len(value)+2)
-	data = append(append(append(data, '['), value...), ']')
-	return adapter.Reply{Data: data, Attachments: atts}
-}
-
 // Close unsubscribes the namespace and stops the adapter's goroutines.
 // Requests in flight end with adapter.ErrClosed. The room index stays
 // usable for the sockets still leaving.
 func (a *Adapter) Close() error {
-	if a.closed.Swap(true) {
-		return nil
+	if a.shutdown() {
+		a.node.detach(a)
 	}
-	a.mem.Close()
-	a.failPending(adapter.ErrClosed)
-	close(a.quit) // not waited for: Close may be called from an event handler
-	a.mu.Lock()
-	for t := range a.timers {
-		t.Stop()
-	}
-	clear(a.timers)
-	a.mu.Unlock()
-	a.node.detach(a)
 	return nil
-}
-
-// runEvents runs the server-side event handlers, in order.
-func (a *Adapter) runEvents() {
-	for {
-		select {
-		case <-a.quit:
-			return
-		case fn := <-a.events:
-			fn()
-		}
-	}
-}
-
-func wireOpts(opts adapter.BroadcastOptions, withFlags bool) wire.Opts {
-	o := wire.Opts{Rooms: roomStrings(opts.Rooms), Except: roomStrings(opts.Except)}
-	if withFlags {
-		o.Flags = wire.Flags{Volatile: opts.Flags.Volatile, Compress: opts.Flags.Compress}
-	}
-	return o
-}
-
-func localOpts(o *wire.Opts) adapter.BroadcastOptions {
-	if o == nil {
-		return adapter.BroadcastOptions{}
-	}
-	out := adapter.BroadcastOptions{Flags: adapter.Flags{
-		Volatile: o.Flags.Volatile, Compress: o.Flags.Compress,
-		Timeout: time.Duration(o.Flags.Timeout) * time.Millisecond,
-	}}
-	for _, r := range o.Rooms {
-		out.Rooms = append(out.Rooms, adapter.Room(r))
-	}
-	for _, r := range o.Except {
-		out.Except = append(out.Except, adapter.Room(r))
-	}
-	return out
-}
-
-func roomStrings(rooms []adapter.Room) []string {
-	out := make([]string, len(rooms))
-	for i, r := range rooms {
-		out[i] = string(r)
-	}
-	return out
-}
-
-// encodeFrames encodes p once into the Engine.IO frames every target shares.
-func encodeFrames(p *parser.Packet) []engineio.Frame {
-	text, atts := parser.AppendEncode([]byte{'0' + byte(engineio.PacketMessage)}, p)
-	frames := make([]engineio.Frame, 1, 1+len(atts))
-	frames[0] = engineio.Frame{Data: text}
-	for _, b := range atts {
-		frames = append(frames, engineio.BinaryMessage(b))
-	}
-	return frames
 }

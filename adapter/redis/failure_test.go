@@ -63,108 +63,118 @@ func (r *redisServer) kill() {
 }
 
 func TestRedisKilledAndRestarted(t *testing.T) {
-	r := startRedisServer(t)
-	release := make(chan struct{})
-	defer close(release)
-	key := uniqueKey()
-	nodes := startCluster(t, r.addr(), key, 2, &redisadapter.Options{RequestTimeout: 3 * time.Second}, func(i int, srv *roomcast.Server) {
-		srv.OnServerSideEmit("ping", func(e *roomcast.Event, ack func(...any)) { ack("pong") })
-		srv.OnServerSideEmit("slow", func(e *roomcast.Event, ack func(...any)) {
-			<-release
-			ack("late")
+	eachProtocol(t, func(t *testing.T, p config) {
+		p.opts.RequestTimeout = 3 * time.Second
+		r := startRedisServer(t)
+		release := make(chan struct{})
+		defer close(release)
+		key := uniqueKey()
+		nodes := startCluster(t, r.addr(), key, 2, &p, func(i int, srv *roomcast.Server) {
+			srv.OnServerSideEmit("ping", func(e *roomcast.Event, ack func(...any)) { ack("pong") })
+			srv.OnServerSideEmit("slow", func(e *roomcast.Event, ack func(...any)) {
+				<-release
+				ack("late")
+			})
 		})
-	})
-	c0, c1 := dial(t, nodes[0], false), dial(t, nodes[1], false)
-	ctx := context.Background()
+		c0, c1 := dial(t, nodes[0], false), dial(t, nodes[1], false)
+		ctx := context.Background()
+		c1.socket(nodes[1]).Join("room")
+		p.waitRoom(t, nodes[0].rdb, key, "/", "room", 1)
 
-	// Cluster delivery works.
-	nodes[0].srv.Emit("msg", "before")
-	c0.expect("msg")
-	c1.expect("msg")
+		// Cluster delivery works.
+		nodes[0].srv.Emit("msg", "before")
+		c0.expect("msg")
+		c1.expect("msg")
 
-	// A request in flight when Redis goes away ends at once, not at its timeout.
-	type result struct {
-		replies []roomcast.Reply
-		err     error
-		took    time.Duration
-	}
-	pending := make(chan result, 1)
-	go func() {
+		// A request in flight when Redis goes away ends at once, not at its timeout.
+		type result struct {
+			replies []roomcast.Reply
+			err     error
+			took    time.Duration
+		}
+		pending := make(chan result, 1)
+		go func() {
+			start := time.Now()
+			replies, err := nodes[0].srv.ServerSideEmitWithAck(ctx, "slow")
+			pending <- result{replies, err, time.Since(start)}
+		}()
+		time.Sleep(200 * time.Millisecond)
+		r.kill()
+		res := <-pending
+		if !errors.Is(res.err, redisadapter.ErrUnavailable) || len(res.replies) != 0 || res.took > 2*time.Second {
+			t.Fatalf("pending request: %v %v after %v", res.err, res.replies, res.took)
+		}
+
+		// While Redis is down, every server serves its own clients, and cluster
+		// operations fail fast.
+		for i, nd := range nodes {
+			a := nd.srv.Sockets().Adapter()
+			eventually(t, 3*time.Second, func() bool {
+				_, err := a.ServerCount(ctx)
+				return errors.Is(err, redisadapter.ErrUnavailable)
+			}, "server %d sees Redis down", i)
+		}
 		start := time.Now()
-		replies, err := nodes[0].srv.ServerSideEmitWithAck(ctx, "slow")
-		pending <- result{replies, err, time.Since(start)}
-	}()
-	time.Sleep(200 * time.Millisecond)
-	r.kill()
-	res := <-pending
-	if !errors.Is(res.err, redisadapter.ErrUnavailable) || len(res.replies) != 0 || res.took > 2*time.Second {
-		t.Fatalf("pending request: %v %v after %v", res.err, res.replies, res.took)
-	}
+		if err := nodes[0].srv.Emit("msg", "during"); !errors.Is(err, redisadapter.ErrUnavailable) {
+			t.Fatal(err)
+		}
+		c0.expect("msg")
+		nodes[1].srv.To(roomcast.Room(c1.sid)).Emit("msg", "local to 1")
+		c1.expect("msg")
+		socks, err := nodes[0].srv.FetchSockets(ctx)
+		if !errors.Is(err, redisadapter.ErrUnavailable) || len(socks) != 1 {
+			t.Fatal(err, socks)
+		}
+		if _, err := nodes[1].srv.ServerSideEmitWithAck(ctx, "ping"); !errors.Is(err, redisadapter.ErrUnavailable) {
+			t.Fatal(err)
+		}
+		replies, err := nodes[1].srv.Timeout(2*time.Second).EmitWithAck(ctx, "ask")
+		if !errors.Is(err, redisadapter.ErrUnavailable) || len(replies) != 1 {
+			t.Fatal(err, replies)
+		}
+		if err := nodes[1].srv.SocketsJoin(ctx, "x"); !errors.Is(err, redisadapter.ErrUnavailable) {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("cluster operations took %v while Redis was down", took)
+		}
+		c0.silent()
+		c1.silent()
 
-	// While Redis is down, every server serves its own clients, and cluster
-	// operations fail fast.
-	for i, nd := range nodes {
-		a := nd.srv.Sockets().Adapter()
-		eventually(t, 3*time.Second, func() bool {
-			_, err := a.ServerCount(ctx)
-			return errors.Is(err, redisadapter.ErrUnavailable)
-		}, "server %d sees Redis down", i)
-	}
-	start := time.Now()
-	if err := nodes[0].srv.Emit("msg", "during"); !errors.Is(err, redisadapter.ErrUnavailable) {
-		t.Fatal(err)
-	}
-	c0.expect("msg")
-	nodes[1].srv.To(roomcast.Room(c1.sid)).Emit("msg", "local to 1")
-	c1.expect("msg")
-	socks, err := nodes[0].srv.FetchSockets(ctx)
-	if !errors.Is(err, redisadapter.ErrUnavailable) || len(socks) != 1 {
-		t.Fatal(err, socks)
-	}
-	if _, err := nodes[1].srv.ServerSideEmitWithAck(ctx, "ping"); !errors.Is(err, redisadapter.ErrUnavailable) {
-		t.Fatal(err)
-	}
-	replies, err := nodes[1].srv.Timeout(2*time.Second).EmitWithAck(ctx, "ask")
-	if !errors.Is(err, redisadapter.ErrUnavailable) || len(replies) != 1 {
-		t.Fatal(err, replies)
-	}
-	if err := nodes[1].srv.SocketsJoin(ctx, "x"); !errors.Is(err, redisadapter.ErrUnavailable) {
-		t.Fatal(err)
-	}
-	if took := time.Since(start); took > time.Second {
-		t.Fatalf("cluster operations took %v while Redis was down", took)
-	}
-	c0.silent()
-	c1.silent()
-
-	// Redis comes back on the same port: the adapters re-subscribe and
-	// cluster delivery resumes.
-	r.start()
-	waitSubscribers(t, newRedis(t, r.addr()), key, "/", 2)
-	for i, nd := range nodes {
-		a := nd.srv.Sockets().Adapter()
-		eventually(t, 5*time.Second, func() bool {
-			n, err := a.ServerCount(ctx)
-			return err == nil && n == 2
-		}, "server %d sees Redis back", i)
-	}
-	if err := nodes[1].srv.Emit("msg", "after"); err != nil {
-		t.Fatal(err)
-	}
-	c0.expect("msg")
-	c1.expect("msg")
-	socks, err = nodes[0].srv.FetchSockets(ctx)
-	if err != nil || len(socks) != 2 {
-		t.Fatal(err, socks)
-	}
-	replies, err = nodes[1].srv.ServerSideEmitWithAck(ctx, "ping")
-	if err != nil || len(replies) != 1 {
-		t.Fatal(err, replies)
-	}
-	replies, err = nodes[0].srv.Timeout(2*time.Second).EmitWithAck(ctx, "ask")
-	if err != nil || len(replies) != 2 {
-		t.Fatal(err, replies)
-	}
+		// Redis comes back on the same port: the adapters re-subscribe and
+		// cluster delivery resumes.
+		r.start()
+		rdb := newRedis(t, r.addr())
+		p.waitSubscribers(t, rdb, key, "/", 2)
+		p.waitRoom(t, rdb, key, "/", "room", 1)
+		for i, nd := range nodes {
+			a := nd.srv.Sockets().Adapter()
+			eventually(t, 5*time.Second, func() bool {
+				n, err := a.ServerCount(ctx)
+				return err == nil && n == 2
+			}, "server %d sees Redis back", i)
+		}
+		if err := nodes[1].srv.Emit("msg", "after"); err != nil {
+			t.Fatal(err)
+		}
+		c0.expect("msg")
+		c1.expect("msg")
+		nodes[0].srv.To("room").Emit("msg", "to room after")
+		c1.expect("msg")
+		c0.silent()
+		socks, err = nodes[0].srv.FetchSockets(ctx)
+		if err != nil || len(socks) != 2 {
+			t.Fatal(err, socks)
+		}
+		replies, err = nodes[1].srv.ServerSideEmitWithAck(ctx, "ping")
+		if err != nil || len(replies) != 1 {
+			t.Fatal(err, replies)
+		}
+		replies, err = nodes[0].srv.Timeout(2*time.Second).EmitWithAck(ctx, "ask")
+		if err != nil || len(replies) != 2 {
+			t.Fatal(err, replies)
+		}
+	})
 }
 
 // An operation started before the adapter knows Redis is gone (go-redis

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/roomcast/roomcast"
+	"github.com/roomcast/roomcast/adapter"
 	redisadapter "github.com/roomcast/roomcast/adapter/redis"
 	"github.com/roomcast/roomcast/adapter/redis/wire"
 	"github.com/roomcast/roomcast/internal/sioclient"
@@ -62,19 +63,52 @@ type node struct {
 	rdb *goredis.Client
 }
 
+// config chooses the protocol of a test cluster: the classic one with
+// opts, or the sharded one in mode. RequestTimeout applies to both.
+type config struct {
+	sharded bool
+	mode    redisadapter.SubscriptionMode
+	opts    redisadapter.Options
+}
+
+// protocols are the configs of the tests that run on both protocols.
+var protocols = []config{{}, {sharded: true}}
+
+func (c config) name() string {
+	if c.sharded {
+		return "sharded"
+	}
+	return "classic"
+}
+
+// eachProtocol runs fn as a subtest for the classic and the sharded protocol.
+func eachProtocol(t *testing.T, fn func(t *testing.T, c config)) {
+	for _, c := range protocols {
+		t.Run(c.name(), func(t *testing.T) { fn(t, c) })
+	}
+}
+
+func (c config) factory(rdb goredis.UniversalClient, key string) adapter.Factory {
+	if c.sharded {
+		return redisadapter.NewSharded(rdb, &redisadapter.ShardedOptions{
+			ChannelPrefix: key, SubscriptionMode: c.mode, RequestTimeout: c.opts.RequestTimeout})
+	}
+	o := c.opts
+	o.Key = key
+	return redisadapter.New(rdb, &o)
+}
+
 // startCluster starts n Roomcast servers, each with its own Redis client
 // and adapter factory, and waits until all of them are subscribed.
-func startCluster(t *testing.T, addr, key string, n int, opts *redisadapter.Options, setup func(i int, srv *roomcast.Server)) []*node {
+func startCluster(t *testing.T, addr, key string, n int, cfg *config, setup func(i int, srv *roomcast.Server)) []*node {
 	t.Helper()
+	if cfg == nil {
+		cfg = &config{}
+	}
 	var nodes []*node
 	for i := range n {
 		rdb := newRedis(t, addr)
-		o := redisadapter.Options{Key: key}
-		if opts != nil {
-			o = *opts
-			o.Key = key
-		}
-		srv := roomcast.NewServer(roomcast.Options{Adapter: redisadapter.New(rdb, &o)})
+		srv := roomcast.NewServer(roomcast.Options{Adapter: cfg.factory(rdb, key)})
 		if setup != nil {
 			setup(i, srv)
 		}
@@ -88,18 +122,56 @@ func startCluster(t *testing.T, addr, key string, n int, opts *redisadapter.Opti
 			hs.Close()
 		})
 	}
-	waitSubscribers(t, nodes[0].rdb, key, "/", n)
+	cfg.waitSubscribers(t, nodes[0].rdb, key, "/", n)
 	return nodes
 }
 
-// waitSubscribers waits until n servers listen to the request channel of nsp.
+// waitSubscribers waits until n servers listen to the classic request
+// channel of nsp.
 func waitSubscribers(t *testing.T, rdb *goredis.Client, key, nsp string, n int) {
 	t.Helper()
-	ch := wire.NewChannels(key, nsp).Request
-	eventually(t, 5*time.Second, func() bool {
-		m, err := rdb.PubSubNumSub(context.Background(), ch).Result()
-		return err == nil && m[ch] == int64(n)
-	}, "servers subscribed to %s", ch)
+	config{}.waitSubscribers(t, rdb, key, nsp, n)
+}
+
+// countChannel is the channel whose subscribers are the servers of nsp.
+func (c config) countChannel(key, nsp string) string {
+	if c.sharded {
+		return key + "#" + nsp + "#"
+	}
+	return wire.NewChannels(key, nsp).Request
+}
+
+// subscribers returns the number of subscribers of channel.
+func (c config) subscribers(rdb *goredis.Client, channel string) int64 {
+	var m map[string]int64
+	var err error
+	if c.sharded {
+		m, err = rdb.PubSubShardNumSub(context.Background(), channel).Result()
+	} else {
+		m, err = rdb.PubSubNumSub(context.Background(), channel).Result()
+	}
+	if err != nil {
+		return -1
+	}
+	return m[channel]
+}
+
+// waitRoom waits, in the sharded protocol, until n servers listen to the
+// channel of room: a broadcast to it reaches only those.
+func (c config) waitRoom(t *testing.T, rdb *goredis.Client, key, nsp, room string, n int) {
+	t.Helper()
+	if !c.sharded {
+		return
+	}
+	ch := key + "#" + nsp + "#" + room + "#"
+	eventually(t, 5*time.Second, func() bool { return c.subscribers(rdb, ch) == int64(n) }, "servers subscribed to %s", ch)
+}
+
+// waitSubscribers waits until n servers listen to nsp.
+func (c config) waitSubscribers(t *testing.T, rdb *goredis.Client, key, nsp string, n int) {
+	t.Helper()
+	ch := c.countChannel(key, nsp)
+	eventually(t, 5*time.Second, func() bool { return c.subscribers(rdb, ch) == int64(n) }, "servers subscribed to %s", ch)
 }
 
 func eventually(t *testing.T, d time.Duration, cond func() bool, what string, args ...any) {

@@ -14,15 +14,16 @@ import (
 
 // node is one server's presence in the cluster: the subscriber connection
 // its namespace adapters share, the goroutine that reads it, and the
-// goroutine that publishes responses in order.
+// goroutine that publishes responses in order. A node of a sharded factory
+// subscribes with SSUBSCRIBE and publishes with SPUBLISH.
 type node struct {
 	f      *factory
 	client goredis.UniversalClient
 	ps     *goredis.PubSub
 
 	mu     sync.Mutex
-	names  map[string]bool     // namespaces served (reserved by the factory)
-	routes map[string]*Adapter // channel or pattern → its adapter
+	names  map[string]bool   // namespaces served (reserved by the factory)
+	routes map[string]member // channel or pattern → its adapter
 
 	// up is false from a receive error until Redis confirms a subscription
 	// again: cluster operations then fail at once.
@@ -50,7 +51,7 @@ func newOpsContext() *opsContext {
 // command returns the context of one Redis command: ctx bounded by the
 // request timeout, ended too if Redis is found gone meanwhile.
 func (n *node) command(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, n.f.opts.RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, n.f.timeout)
 	stop := context.AfterFunc(n.ops.Load().ctx, cancel)
 	return ctx, func() {
 		stop()
@@ -74,7 +75,7 @@ func newNode(f *factory) *node {
 		client: f.client,
 		ps:     f.client.Subscribe(context.Background()),
 		names:  make(map[string]bool),
-		routes: make(map[string]*Adapter),
+		routes: make(map[string]member),
 		out:    make(chan outgoing, outQueue),
 		quit:   make(chan struct{}),
 	}
@@ -112,55 +113,110 @@ func (n *node) unreserve(name string) bool {
 // channels and subscribes again on reconnection whatever the outcome.
 const subscribeTimeout = 2 * time.Second
 
-// attach routes the channels of a to it and subscribes to them: the pattern
-// first, so that once the request channel counts this server (NUMSUB) the
-// broadcast channels are listened to as well. go-redis remembers both
-// subscriptions even when Redis cannot be reached now, and makes them again
-// on reconnection.
-func (n *node) attach(a *Adapter) {
+// attach routes the subscriptions of m to it and subscribes to them: the
+// patterns first, so that once the request channel counts this server
+// (NUMSUB) the broadcast channels are listened to as well. go-redis
+// remembers the subscriptions even when Redis cannot be reached now, and
+// makes them again on reconnection.
+func (n *node) attach(m member) {
+	patterns, channels := m.subscriptions()
 	n.mu.Lock()
-	for _, ch := range a.channels() {
-		n.routes[ch] = a
+	for _, ch := range append(patterns, channels...) {
+		n.routes[ch] = m
 	}
 	n.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
-	perr := n.ps.PSubscribe(ctx, a.pattern)
-	serr := n.ps.Subscribe(ctx, a.ch.Request, a.ch.Response, a.specific)
-	if err := cmp.Or(perr, serr); err != nil {
-		n.f.opts.Logger.Warn("redis adapter: subscribing failed; will retry on reconnection",
-			"nsp", a.name, "err", err)
+	var perr error
+	if len(patterns) > 0 {
+		perr = n.ps.PSubscribe(ctx, patterns...)
+	}
+	if err := cmp.Or(perr, n.subscribe(ctx, channels)); err != nil {
+		n.f.logger.Warn("redis adapter: subscribing failed; will retry on reconnection",
+			"nsp", m.nsp(), "err", err)
 	}
 }
 
-// detach unsubscribes a's channels and closes n once it serves nothing.
-// The channels are left while a's namespace name is still reserved, so that
-// a new adapter of the same name cannot subscribe in between and lose its
+// detach unsubscribes m and closes n once it serves nothing. The channels
+// are left while m's namespace name is still reserved, so that a new
+// adapter of the same name cannot subscribe in between and lose its
 // subscriptions to this unsubscribe.
-func (n *node) detach(a *Adapter) {
+func (n *node) detach(m member) {
+	patterns, channels := m.subscriptions()
 	n.mu.Lock()
-	for _, ch := range a.channels() {
-		if n.routes[ch] == a {
+	for _, ch := range append(patterns, channels...) {
+		if n.routes[ch] == m {
 			delete(n.routes, ch)
 		}
 	}
 	last := len(n.names) == 1
 	n.mu.Unlock()
 	if !last {
-		n.unsubscribe(a)
+		n.unsubscribe(patterns, channels)
 	}
-	if n.f.release(n, a.name) {
+	if n.f.release(n, m.nsp()) {
 		n.close()
 	} else if last {
-		n.unsubscribe(a) // another namespace arrived meanwhile
+		n.unsubscribe(patterns, channels) // another namespace arrived meanwhile
 	}
 }
 
-func (n *node) unsubscribe(a *Adapter) {
+func (n *node) unsubscribe(patterns, channels []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
 	defer cancel()
-	n.ps.PUnsubscribe(ctx, a.pattern)
-	n.ps.Unsubscribe(ctx, a.ch.Request, a.ch.Response, a.specific)
+	if len(patterns) > 0 {
+		n.ps.PUnsubscribe(ctx, patterns...)
+	}
+	n.unsubscribeChannels(ctx, channels)
+}
+
+// subscribe subscribes to channels: SSUBSCRIBE on a sharded node.
+func (n *node) subscribe(ctx context.Context, channels []string) error {
+	if len(channels) == 0 {
+		return nil
+	}
+	if n.f.sharded {
+		return n.ps.SSubscribe(ctx, channels...)
+	}
+	return n.ps.Subscribe(ctx, channels...)
+}
+
+func (n *node) unsubscribeChannels(ctx context.Context, channels []string) error {
+	if len(channels) == 0 {
+		return nil
+	}
+	if n.f.sharded {
+		return n.ps.SUnsubscribe(ctx, channels...)
+	}
+	return n.ps.Unsubscribe(ctx, channels...)
+}
+
+// listen routes more channels to m and subscribes to them (a sharded
+// adapter's room channels).
+func (n *node) listen(m member, channels []string) error {
+	n.mu.Lock()
+	for _, ch := range channels {
+		n.routes[ch] = m
+	}
+	n.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
+	defer cancel()
+	return n.subscribe(ctx, channels)
+}
+
+// unlisten unsubscribes channels of m and forgets their route.
+func (n *node) unlisten(m member, channels []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
+	defer cancel()
+	err := n.unsubscribeChannels(ctx, channels)
+	n.mu.Lock()
+	for _, ch := range channels {
+		if n.routes[ch] == m {
+			delete(n.routes, ch)
+		}
+	}
+	n.mu.Unlock()
+	return err
 }
 
 func (n *node) close() {
@@ -213,17 +269,8 @@ func (n *node) dispatch(m *goredis.Message) {
 	n.mu.Lock()
 	a := n.routes[key]
 	n.mu.Unlock()
-	if a == nil {
-		return
-	}
-	payload := []byte(m.Payload) // attachments point into it: one copy, shared read-only
-	switch {
-	case m.Pattern != "":
-		a.onBroadcast(m.Channel, payload)
-	case key == a.ch.Request:
-		a.onRequest(payload)
-	default:
-		a.onResponse(payload)
+	if a != nil {
+		a.receive(m)
 	}
 }
 
@@ -248,7 +295,7 @@ func (n *node) healthLoop() {
 		if n.up.Load() {
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), n.f.opts.RequestTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), n.f.timeout)
 		n.ps.Ping(ctx)
 		cancel()
 	}
@@ -276,9 +323,9 @@ func (n *node) setDown(err error) {
 		return
 	}
 	n.ops.Swap(newOpsContext()).cancel()
-	n.f.opts.Logger.Warn("redis adapter: lost the Redis connection; cluster operations fail until it is back", "err", err)
+	n.f.logger.Warn("redis adapter: lost the Redis connection; cluster operations fail until it is back", "err", err)
 	n.mu.Lock()
-	adapters := make(map[*Adapter]bool)
+	adapters := make(map[member]bool)
 	for _, a := range n.routes {
 		adapters[a] = true
 	}
@@ -291,7 +338,7 @@ func (n *node) setDown(err error) {
 
 func (n *node) setUp() {
 	if !n.up.Swap(true) {
-		n.f.opts.Logger.Info("redis adapter: Redis connection is back")
+		n.f.logger.Info("redis adapter: Redis connection is back")
 	}
 }
 
@@ -315,7 +362,7 @@ func (n *node) publish(ctx context.Context, channel string, payload []byte) erro
 	}
 	ctx, cancel := n.command(ctx)
 	defer cancel()
-	if err := n.client.Publish(ctx, channel, payload).Err(); err != nil {
+	if err := n.publishCmd(ctx, n.client, channel, payload).Err(); err != nil {
 		return fmt.Errorf("redis adapter: publish: %w", n.failed(err))
 	}
 	return nil
@@ -327,7 +374,7 @@ func (n *node) enqueue(channel string, payload []byte) {
 	select {
 	case n.out <- outgoing{channel, payload}:
 	default:
-		n.f.opts.Logger.Warn("redis adapter: response queue full; dropping a response", "channel", channel)
+		n.f.logger.Warn("redis adapter: response queue full; dropping a response", "channel", channel)
 	}
 }
 
@@ -356,7 +403,7 @@ func (n *node) sendLoop() {
 			}
 		}
 		if err := n.publishBatch(batch); err != nil {
-			n.f.opts.Logger.Debug("redis adapter: responses not published", "count", len(batch), "err", err)
+			n.f.logger.Debug("redis adapter: responses not published", "count", len(batch), "err", err)
 		}
 		clear(batch) // drop the payloads
 	}
@@ -370,11 +417,11 @@ func (n *node) publishBatch(batch []outgoing) error {
 	defer cancel()
 	var err error
 	if len(batch) == 1 {
-		err = n.client.Publish(ctx, batch[0].channel, batch[0].payload).Err()
+		err = n.publishCmd(ctx, n.client, batch[0].channel, batch[0].payload).Err()
 	} else {
 		_, err = n.client.Pipelined(ctx, func(p goredis.Pipeliner) error {
 			for _, m := range batch {
-				p.Publish(ctx, m.channel, m.payload)
+				n.publishCmd(ctx, p, m.channel, m.payload)
 			}
 			return nil
 		})
@@ -385,8 +432,17 @@ func (n *node) publishBatch(batch []outgoing) error {
 	return nil
 }
 
-// numSub returns the number of subscribers of channel: the number of
-// servers, for a request channel. On a Redis Cluster it is the sum over
+// publishCmd queues or sends PUBLISH, or SPUBLISH on a sharded node.
+func (n *node) publishCmd(ctx context.Context, c goredis.Cmdable, channel string, payload []byte) *goredis.IntCmd {
+	if n.f.sharded {
+		return c.SPublish(ctx, channel, payload)
+	}
+	return c.Publish(ctx, channel, payload)
+}
+
+// numSub returns the number of subscribers of channel (PUBSUB NUMSUB, or
+// SHARDNUMSUB on a sharded node): the number of servers, for a request
+// channel or a sharded main channel. On a Redis Cluster it is the sum over
 // every node, since a subscriber is counted only where it is connected.
 func (n *node) numSub(ctx context.Context, channel string) (int, error) {
 	if err := n.unavailable(); err != nil {
@@ -394,21 +450,33 @@ func (n *node) numSub(ctx context.Context, channel string) (int, error) {
 	}
 	ctx, cancel := n.command(ctx)
 	defer cancel()
+	name := "PUBSUB NUMSUB"
+	count := func(ctx context.Context, c goredis.Cmdable) (int64, error) {
+		m, err := c.PubSubNumSub(ctx, channel).Result()
+		return m[channel], err
+	}
+	if n.f.sharded {
+		name = "PUBSUB SHARDNUMSUB"
+		count = func(ctx context.Context, c goredis.Cmdable) (int64, error) {
+			m, err := c.PubSubShardNumSub(ctx, channel).Result()
+			return m[channel], err
+		}
+	}
 	if cc, ok := n.client.(*goredis.ClusterClient); ok {
 		var total atomic.Int64
 		err := cc.ForEachShard(ctx, func(ctx context.Context, shard *goredis.Client) error {
-			m, err := shard.PubSubNumSub(ctx, channel).Result()
-			total.Add(m[channel])
+			c, err := count(ctx, shard)
+			total.Add(c)
 			return err
 		})
 		if err != nil {
-			return 0, fmt.Errorf("redis adapter: PUBSUB NUMSUB: %w", n.failed(err))
+			return 0, fmt.Errorf("redis adapter: %s: %w", name, n.failed(err))
 		}
 		return int(total.Load()), nil
 	}
-	m, err := n.client.PubSubNumSub(ctx, channel).Result()
+	c, err := count(ctx, n.client)
 	if err != nil {
-		return 0, fmt.Errorf("redis adapter: PUBSUB NUMSUB: %w", n.failed(err))
+		return 0, fmt.Errorf("redis adapter: %s: %w", name, n.failed(err))
 	}
-	return int(m[channel]), nil
+	return int(c), nil
 }

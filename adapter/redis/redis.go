@@ -62,16 +62,21 @@ func (o *Options) withDefaults() Options {
 	if o != nil {
 		out = *o
 	}
-	if out.Key == "" {
-		out.Key = wire.DefaultKey
-	}
-	if out.RequestTimeout <= 0 {
-		out.RequestTimeout = 5 * time.Second
-	}
-	if out.Logger == nil {
-		out.Logger = slog.Default()
-	}
+	setDefaults(&out.Key, &out.RequestTimeout, &out.Logger)
 	return out
+}
+
+// setDefaults fills in the options both protocols share.
+func setDefaults(prefix *string, timeout *time.Duration, logger **slog.Logger) {
+	if *prefix == "" {
+		*prefix = wire.DefaultKey
+	}
+	if *timeout <= 0 {
+		*timeout = 5 * time.Second
+	}
+	if *logger == nil {
+		*logger = slog.Default()
+	}
 }
 
 // ErrUnavailable is wrapped by the errors of cluster operations attempted
@@ -98,17 +103,22 @@ func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 // the same name always get their own subscriber connection, so that each
 // server is counted once by the others (PUBSUB NUMSUB).
 func New(client goredis.UniversalClient, opts *Options) adapter.Factory {
-	f := &factory{client: client, opts: opts.withDefaults()}
+	o := opts.withDefaults()
+	f := &factory{client: client, timeout: o.RequestTimeout, logger: o.Logger,
+		make: func(n *node, ns adapter.Namespace) member { return newAdapter(n, ns, &o) }}
 	return f.newAdapter
 }
 
 // factory makes adapters and the subscriber connections ("nodes") they share.
 //
-// Lock order: factory.mu, then node.mu, then Adapter.mu. None is held while
-// calling Redis, a Member or the namespace.
+// Lock order: factory.mu, then node.mu, then the adapters' locks. None is
+// held while calling Redis, a Member or the namespace.
 type factory struct {
-	client goredis.UniversalClient
-	opts   Options
+	client  goredis.UniversalClient
+	sharded bool // SSUBSCRIBE, SPUBLISH and SHARDNUMSUB
+	timeout time.Duration
+	logger  *slog.Logger
+	make    func(n *node, ns adapter.Namespace) member
 
 	mu    sync.Mutex
 	nodes []*node
@@ -129,7 +139,7 @@ func (f *factory) newAdapter(ns adapter.Namespace) adapter.Adapter {
 		f.nodes = append(f.nodes, n)
 	}
 	f.mu.Unlock()
-	a := newAdapter(n, ns)
+	a := f.make(n, ns)
 	n.attach(a)
 	return a
 }

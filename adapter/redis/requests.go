@@ -4,109 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
-	"time"
 
 	"github.com/roomcast/roomcast/adapter"
 	"github.com/roomcast/roomcast/adapter/redis/wire"
 )
-
-// pending is a request of this adapter waiting for the other servers'
-// responses.
-type pending struct {
-	want   int
-	onResp func(*wire.Response) // called under mu, from the read loop
-	done   chan struct{}        // closed when want responses arrived
-	failed chan error           // Redis went away, or the adapter closed
-
-	mu       sync.Mutex
-	got      int
-	finished bool
-}
-
-func (p *pending) deliver(s *wire.Response) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.finished {
-		return
-	}
-	p.onResp(s)
-	p.got++
-	if p.got == p.want {
-		p.finished = true
-		close(p.done)
-	}
-}
-
-// ask publishes q, which has a RequestID, and waits for want responses,
-// passing each to onResp, until the request timeout, ctx's end or a loss
-// of Redis. When it returns, onResp is no longer called.
-func (a *Adapter) ask(ctx context.Context, op string, q *wire.Request, want int, onResp func(*wire.Response)) error {
-	payload, err := wire.AppendRequest(nil, q)
-	if err != nil {
-		return err
-	}
-	p := &pending{want: want, onResp: onResp, done: make(chan struct{}), failed: make(chan error, 1)}
-	a.mu.Lock()
-	a.requests[q.RequestID] = p
-	a.mu.Unlock()
-	defer func() {
-		a.mu.Lock()
-		delete(a.requests, q.RequestID)
-		a.mu.Unlock()
-	}()
-	if a.closed.Load() {
-		return adapter.ErrClosed
-	}
-
-	err = a.node.publish(ctx, a.ch.Request, payload)
-	if err == nil {
-		timer := time.NewTimer(a.opts.RequestTimeout)
-		defer timer.Stop()
-		select {
-		case <-p.done:
-		case err = <-p.failed:
-		case <-ctx.Done():
-			err = ctx.Err()
-		case <-timer.C:
-			err = &TimeoutError{Op: op, Want: want}
-		}
-	}
-	p.mu.Lock()
-	p.finished = true
-	if p.got == want {
-		err = nil // every response came in while the wait was ending
-	}
-	if te, ok := err.(*TimeoutError); ok {
-		te.Got = p.got
-	}
-	p.mu.Unlock()
-	return err
-}
-
-// failPending ends every request in flight with err.
-func (a *Adapter) failPending(err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for _, p := range a.requests {
-		select {
-		case p.failed <- err:
-		default:
-		}
-	}
-	for _, w := range a.acks {
-		w.fail(err)
-	}
-}
-
-// isMine reports whether requestID is a request of this adapter in flight:
-// requests come back to their sender, who must not answer itself.
-func (a *Adapter) isMine(requestID string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	_, req := a.requests[requestID]
-	_, ack := a.acks[requestID]
-	return req || ack
-}
 
 // onResponse handles a message of the response channels.
 func (a *Adapter) onResponse(payload []byte) {
@@ -115,10 +16,7 @@ func (a *Adapter) onResponse(payload []byte) {
 		a.log.Debug("redis adapter: ignoring a malformed response", "nsp", a.name, "err", err)
 		return
 	}
-	a.mu.Lock()
-	p := a.requests[s.RequestID]
-	w := a.acks[s.RequestID]
-	a.mu.Unlock()
+	p, w := a.lookup(s.RequestID)
 	switch {
 	case w != nil && s.Type == wire.BroadcastClientCount:
 		w.clientCount(s.ClientCount)
@@ -224,21 +122,7 @@ func (a *Adapter) onServerSideEmit(q *wire.Request) {
 			})
 		}
 	}
-	select {
-	case a.events <- func() { a.ns.OnServerSideEmit(q.Data, q.Attachments, ack) }:
-	default:
-		a.log.Warn("redis adapter: server-side event queue full; dropping an event", "nsp", a.name)
-	}
-}
-
-// firstArg returns the first argument of a reply (nil when it has none):
-// what the Node.js adapter sends back for an acknowledgement.
-func firstArg(r adapter.Reply) (json.RawMessage, [][]byte) {
-	var args []json.RawMessage
-	if err := json.Unmarshal(r.Data, &args); err != nil || len(args) == 0 {
-		return nil, nil
-	}
-	return args[0], r.Attachments
+	a.serverSideEmit(q.Data, q.Attachments, ack)
 }
 
 // respond publishes a response to request q, on the shared response
@@ -258,12 +142,4 @@ func (a *Adapter) sendResponse(channel string, s *wire.Response) {
 		return
 	}
 	a.node.enqueue(channel, payload)
-}
-
-func toRooms(rooms []string) []adapter.Room {
-	out := make([]adapter.Room, len(rooms))
-	for i, r := range rooms {
-		out[i] = adapter.Room(r)
-	}
-	return out
 }

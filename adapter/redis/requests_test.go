@@ -20,7 +20,7 @@ func TestAnswersRawRequests(t *testing.T) {
 	for _, specific := range []bool{false, true} {
 		t.Run(map[bool]string{false: "shared", true: "specific"}[specific], func(t *testing.T) {
 			key := uniqueKey()
-			nodes := startCluster(t, redisAddr(), key, 1, &redisadapter.Options{PublishOnSpecificResponseChannel: specific}, nil)
+			nodes := startCluster(t, redisAddr(), key, 1, &config{opts: redisadapter.Options{PublishOnSpecificResponseChannel: specific}}, nil)
 			c := dial(t, nodes[0], false)
 			c.socket(nodes[0]).Join("a")
 			rdb := nodes[0].rdb

@@ -32,6 +32,7 @@ type config struct {
 	clientDir       string
 	shutdownTimeout time.Duration
 	redisURL        string
+	redisAdapter    string
 
 	webSet bool // -web was given, so a missing demo is an error
 }
@@ -58,6 +59,7 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	fs.StringVar(&c.clientDir, "client-dir", "", `directory of socket.io-client's browser bundles, served at <path>socket.io.js; "off" serves none (default <web>/node_modules/socket.io-client/dist)`)
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	fs.StringVar(&c.redisURL, "redis-url", "", "Redis URL (redis://host:port/db) to run as one node of a cluster through the Redis adapter, wire-compatible with @socket.io/redis-adapter; empty runs alone on the in-memory adapter")
+	fs.StringVar(&c.redisAdapter, "redis-adapter", "classic", "protocol of the Redis adapter: classic (createAdapter) or sharded (createShardedAdapter, Redis 7 sharded pub/sub)")
 	fs.Usage = func() {
 		fmt.Fprintf(output, "Usage: roomcast [flags]\n\nA standalone Socket.IO v4 server that serves a demo chat at /.\n"+
 			"Every flag can be set by its environment variable instead, shown in brackets.\n\n")
@@ -95,6 +97,9 @@ func parseConfig(args []string, getenv func(string) string, output io.Writer) (c
 	}
 	if c.web == "off" {
 		c.web = ""
+	}
+	if c.redisAdapter != "classic" && c.redisAdapter != "sharded" {
+		return c, fmt.Errorf("-redis-adapter %q: want classic or sharded", c.redisAdapter)
 	}
 	if c.clientDir == "" {
 		c.clientDir = filepath.Join(c.web, "node_modules", "socket.io-client", "dist")

@@ -63,8 +63,12 @@ func run(ctx context.Context, stop func(), cfg config) error {
 			return fmt.Errorf("-redis-url: %w", err)
 		}
 		defer rdb.Close()
-		opts.Adapter = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
-		logger.Info("roomcast: clustering through Redis", "url", redactURL(cfg.redisURL))
+		if cfg.redisAdapter == "sharded" {
+			opts.Adapter = redisadapter.NewSharded(rdb, &redisadapter.ShardedOptions{Logger: logger})
+		} else {
+			opts.Adapter = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
+		}
+		logger.Info("roomcast: clustering through Redis", "url", redactURL(cfg.redisURL), "adapter", cfg.redisAdapter)
 	}
 
 	srv := roomcast.NewServer(opts)

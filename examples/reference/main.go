@@ -3,7 +3,9 @@
 // defaults, and prints "READY <port>" once it accepts connections. With
 // $REDIS_URL (redis://host:port/db) it is one node of a cluster, through
 // the Redis adapter that speaks @socket.io/redis-adapter's wire format
-// (key prefix "socket.io").
+// (key prefix "socket.io"): createAdapter's classic protocol, or, with
+// REDIS_ADAPTER=sharded, createShardedAdapter's (Redis 7 sharded pub/sub,
+// dynamic subscriptions).
 package main
 
 import (
@@ -52,7 +54,14 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
-		opts.Adapter = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
+		switch kind := os.Getenv("REDIS_ADAPTER"); kind {
+		case "", "classic":
+			opts.Adapter = redisadapter.New(rdb, &redisadapter.Options{Logger: logger})
+		case "sharded":
+			opts.Adapter = redisadapter.NewSharded(rdb, &redisadapter.ShardedOptions{Logger: logger})
+		default:
+			return fmt.Errorf("REDIS_ADAPTER=%q: want classic or sharded", kind)
+		}
 	}
 
 	srv := roomcast.NewServer(opts)

@@ -79,17 +79,33 @@ export async function startRedis() {
   };
 }
 
-/** Waits until n servers listen to the request channel of each namespace. */
-export async function waitServers(redis, n, nsps = ["/"], key = "socket.io") {
-  const deadline = Date.now() + 10_000;
+/**
+ * Waits until n servers listen to each namespace: to its request channel
+ * (classic adapter), or its main channel (sharded adapter).
+ */
+export async function waitServers(redis, n, nsps = ["/"], adapter = "classic") {
   for (const nsp of nsps) {
-    const ch = `${key}-request#${nsp}#`;
-    for (;;) {
-      const count = Number((await redis.client.sendCommand(["PUBSUB", "NUMSUB", ch]))[1]);
-      if (count === n) break;
-      if (Date.now() > deadline) throw new Error(`${count} servers on ${ch}, want ${n}`);
-      await sleep(20);
-    }
+    await waitSubscribers(redis, adapter, adapter === "sharded" ? `socket.io#${nsp}#` : `socket.io-request#${nsp}#`, n);
+  }
+}
+
+/**
+ * With the sharded adapter, waits until n servers listen to the channel
+ * of a room of nsp (they subscribe once they have a member in it, and a
+ * broadcast published before reaches only those that already do).
+ */
+export async function waitRoom(redis, adapter, room, n, nsp = "/") {
+  if (adapter === "sharded") await waitSubscribers(redis, adapter, `socket.io#${nsp}#${room}#`, n);
+}
+
+async function waitSubscribers(redis, adapter, ch, n) {
+  const cmd = adapter === "sharded" ? "SHARDNUMSUB" : "NUMSUB";
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const count = Number((await redis.client.sendCommand(["PUBSUB", cmd, ch]))[1]);
+    if (count === n) return;
+    if (Date.now() > deadline) throw new Error(`${count} servers on ${ch}, want ${n}`);
+    await sleep(20);
   }
 }
 
@@ -115,13 +131,16 @@ export async function goBinaries() {
   return built;
 }
 
-export async function startGo(redisUrl) {
+/** Starts examples/reference with the Redis adapter ("classic" or "sharded"). */
+export async function startGo(redisUrl, adapter = "classic") {
   const { reference } = await goBinaries();
-  return { kind: "go", ...(await startServer(reference, { REDIS_URL: redisUrl })) };
+  return { kind: "go", ...(await startServer(reference, { REDIS_URL: redisUrl, REDIS_ADAPTER: adapter })) };
 }
 
-export async function startNode(redisUrl) {
-  return { kind: "node", ...(await startServer([process.execPath, join(here, "node-app.mjs")], { REDIS_URL: redisUrl })) };
+/** Starts cluster/node-app.mjs with the Redis adapter ("classic" or "sharded"). */
+export async function startNode(redisUrl, adapter = "classic") {
+  const app = [process.execPath, join(here, "node-app.mjs")];
+  return { kind: "node", ...(await startServer(app, { REDIS_URL: redisUrl, REDIS_ADAPTER: adapter })) };
 }
 
 /** Runs the Go emitter with a command (see goemitter/main.go). */

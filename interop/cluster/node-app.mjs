@@ -1,7 +1,9 @@
 // The bench app of shared/bench/BENCH-APP.md on the official Node.js server
 // (socket.io 4.8.x) with the official @socket.io/redis-adapter (8.3.x,
-// createAdapter, key "socket.io"): the Node.js member of the mixed clusters
-// that interop/cluster.test.mjs builds with Roomcast's examples/reference.
+// createAdapter, key "socket.io"; with REDIS_ADAPTER=sharded,
+// createShardedAdapter in its default dynamic mode): the Node.js member of
+// the mixed clusters that interop/cluster.test.mjs builds with Roomcast's
+// examples/reference.
 //
 //   PORT=3000 REDIS_URL=redis://127.0.0.1:6379 node cluster/node-app.mjs   # prints READY 3000
 //
@@ -11,7 +13,7 @@
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 import { createClient } from "redis";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 
 const PORT = Number(process.env.PORT || 3000);
 const TENANT = /^\/tenant-[a-z0-9]+$/;
@@ -29,7 +31,11 @@ const pub = createClient({ url: process.env.REDIS_URL });
 const sub = pub.duplicate();
 for (const c of [pub, sub]) c.on("error", (err) => console.error("redis:", err.message));
 await Promise.all([pub.connect(), sub.connect()]);
-io.adapter(createAdapter(pub, sub, { requestsTimeout: ASK_TIMEOUT_MS }));
+io.adapter(
+  process.env.REDIS_ADAPTER === "sharded"
+    ? createShardedAdapter(pub, sub)
+    : createAdapter(pub, sub, { requestsTimeout: ASK_TIMEOUT_MS }),
+);
 
 const isFn = (f) => typeof f === "function";
 
