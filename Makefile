@@ -3,6 +3,7 @@
 GO           ?= go
 BIN          := $(CURDIR)/bin
 NODE_MODULES := interop/node_modules/.package-lock.json
+BENCH_MODULES := bench/node/node_modules/.package-lock.json
 WEB_MODULES  := web/node_modules/.package-lock.json
 CHROMIUM     ?= /usr/bin/chromium
 FUZZTIME     ?= 10s
@@ -44,6 +45,12 @@ $(NODE_MODULES): interop/package-lock.json interop/package.json
 	cd interop && npm ci --no-audit --no-fund
 	touch $@
 
+# The Node.js bench app: the baseline of the benchmarks, and the Node.js
+# member of the mixed clusters of interop/cluster.test.mjs.
+$(BENCH_MODULES): bench/node/package-lock.json bench/node/package.json
+	cd bench/node && npm ci --no-audit --no-fund
+	touch $@
+
 # The demo's browser client (socket.io-client), from web/package-lock.json.
 $(WEB_MODULES): web/package-lock.json web/package.json
 	cd web && npm ci --no-audit --no-fund
@@ -54,7 +61,7 @@ chromium:
 	@test -x $(CHROMIUM) || { apt-get update && apt-get install -y chromium; }
 
 ## interop: engine.io-client, socket.io-client and browser (Chromium) tests
-interop: build redis chromium $(NODE_MODULES) $(WEB_MODULES)
+interop: build redis chromium $(NODE_MODULES) $(BENCH_MODULES) $(WEB_MODULES)
 	cd interop && ROOMCAST_REQUIRE_REDIS=1 CONFORMANCE_BIN=$(BIN)/conformance REFERENCE_BIN=$(BIN)/reference \
 		FEATURES_BIN=$(BIN)/features ROOMCAST_BIN=$(BIN)/roomcast ROOMCAST_WEB=$(CURDIR)/web CHROMIUM=$(CHROMIUM) \
 		node --test --test-concurrency=1 *.test.mjs

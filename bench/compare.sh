@@ -8,7 +8,8 @@
 #   QUICK=1 bench/compare.sh         # small sizes, a smoke test of the whole chain
 #
 # Environment: ROUNDS (default 2), DURATION (default 30s), OUT (default
-# /tmp/roomcast-bench-<time>): where each target's table, JSON and SVG go.
+# /tmp/roomcast-bench-<time>): where each target's table, JSON and SVG go;
+# REDIS (default redis://127.0.0.1:6379/0): the Redis of cluster2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-30s}
 OUT=${OUT:-/tmp/roomcast-bench-$(date +%Y%m%d-%H%M%S)}
 HOLD=5m
+REDIS=${REDIS:-redis://127.0.0.1:6379/0} # cluster2: two servers of each kind joined through it
 N_FAN=1000 N_ECHO=100 N_CONN=10000 N_IDLE=100000
 if [[ -n "${QUICK:-}" ]]; then
 	DURATION=3s HOLD=10s N_FAN=200 N_ECHO=20 N_CONN=2000 N_IDLE=5000
@@ -29,8 +31,9 @@ declare -A TARGETS=(
 	[echo]="-scenario echo -n $N_ECHO -d $DURATION"
 	[connect]="-scenario connect -n $N_CONN -c 200"
 	[idle-100k]="-scenario connect -n $N_IDLE -c 500 -hold $HOLD -timeout 30m"
+	[cluster2]="-scenario fanout -n $N_FAN -rooms 10 -window 10 -cluster 2 -redis $REDIS -d $DURATION"
 )
-ORDER=(fanout-w10 fanout-w40 fanout-1room fanout-rate500 echo connect idle-100k)
+ORDER=(fanout-w10 fanout-w40 fanout-1room fanout-rate500 echo connect cluster2 idle-100k)
 if (($# > 0)); then ORDER=("$@"); fi
 
 mkdir -p "$OUT"

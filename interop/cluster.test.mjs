@@ -1,6 +1,6 @@
 // Mixed cluster: Roomcast (examples/reference with REDIS_URL, the Redis
 // adapter of adapter/redis) and the official Node.js server (socket.io 4.8
-// with @socket.io/redis-adapter 8.3, cluster/node-app.mjs) on one Redis
+// with @socket.io/redis-adapter 8.3, bench/node/app.mjs) on one Redis
 // started by the test, with socket.io-client clients on both. Every
 // operation of the bench app is run from each side, once with the classic
 // adapters (createAdapter) and once with the sharded ones

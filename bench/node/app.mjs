@@ -4,6 +4,7 @@
 //
 //   npm ci && PORT=3000 node app.mjs          # prints READY 3000
 //   REDIS_URL=redis://127.0.0.1:6379/0 ...    # one node of a Redis cluster
+//   REDIS_ADAPTER=sharded ...                 # ... through the sharded adapter
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -28,14 +29,20 @@ let redisClients = [];
 if (process.env.REDIS_URL) {
   // Loaded only when clustered, so that a plain run needs no Redis at all.
   const { createClient } = await import("redis");
-  const { createAdapter } = await import("@socket.io/redis-adapter");
+  const { createAdapter, createShardedAdapter } = await import("@socket.io/redis-adapter");
   const pub = createClient({ url: process.env.REDIS_URL });
   const sub = pub.duplicate();
   for (const c of [pub, sub]) c.on("error", (err) => console.error("redis:", err.message));
   await Promise.all([pub.connect(), sub.connect()]);
   redisClients = [pub, sub];
-  // requestsTimeout bounds server-ping (serverSideEmit with acks) at 2000 ms.
-  io.adapter(createAdapter(pub, sub, { key: "socket.io", requestsTimeout: ASK_TIMEOUT_MS }));
+  // REDIS_ADAPTER=sharded: createShardedAdapter (Redis 7 sharded pub/sub,
+  // dynamic subscriptions). Otherwise createAdapter, whose requestsTimeout
+  // bounds server-ping (serverSideEmit with acks) at 2000 ms.
+  io.adapter(
+    process.env.REDIS_ADAPTER === "sharded"
+      ? createShardedAdapter(pub, sub)
+      : createAdapter(pub, sub, { key: "socket.io", requestsTimeout: ASK_TIMEOUT_MS }),
+  );
 }
 
 const isFn = (f) => typeof f === "function";

@@ -57,10 +57,11 @@ type client struct {
 // scratch holds the buffers a goroutine builds packets in.
 type scratch struct{ data, pkt []byte }
 
-// dialer opens connections to one server from a set of source addresses.
+// dialer opens connections to a server, or to the servers of a cluster in
+// turn, from a set of source addresses.
 type dialer struct {
-	host    string // host:port of the server
-	path    string // Socket.IO path, "/socket.io/"
+	hosts   []string // host:port of each server
+	path    string   // Socket.IO path, "/socket.io/"
 	sources []net.IP
 	next    atomic.Uint64
 	timeout time.Duration
@@ -68,11 +69,11 @@ type dialer struct {
 	hc      *http.Client // for polling clients
 }
 
-func newDialer(host, path string, sources []net.IP, timeout time.Duration, bufSize int) *dialer {
-	d := &dialer{host: host, path: path, sources: sources, timeout: timeout, bufSize: bufSize}
+func newDialer(hosts []string, path string, sources []net.IP, timeout time.Duration, bufSize int) *dialer {
+	d := &dialer{hosts: hosts, path: path, sources: sources, timeout: timeout, bufSize: bufSize}
 	tr := &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.netDialer().DialContext(ctx, "tcp", host)
+		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
+			return d.netDialer().DialContext(ctx, "tcp", addr)
 		},
 		MaxIdleConnsPerHost: 1 << 16,
 		DisableCompression:  true,
@@ -105,18 +106,29 @@ func bindNoPort(_, _ string, rc syscall.RawConn) error {
 
 // open dials one client, WebSocket or polling, and joins namespace "/" with
 // auth (nil for none). The reader goroutine is not started yet.
+// server returns the index of the server client id connects to: clients
+// round robin; -1 (the publisher) the first server, -(j+1) server j.
+func (d *dialer) server(id int) int {
+	if id >= 0 {
+		return id % len(d.hosts)
+	}
+	return (-id - 1) % len(d.hosts)
+}
+
+func (d *dialer) hostOf(id int) string { return d.hosts[d.server(id)] }
+
 func (d *dialer) open(ctx context.Context, id int, polling bool, auth []byte) (*client, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
 	c := &client{id: id, polling: polling, room: -1, done: make(chan struct{})}
 	if polling {
-		pc, err := dialPolling(ctx, d.hc, d.host, d.path)
+		pc, err := dialPolling(ctx, d.hc, d.hostOf(id), d.path)
 		if err != nil {
 			return nil, err
 		}
 		c.tr = pc
 	} else {
-		ws, err := dialWS(ctx, d.netDialer(), d.host, d.path+"?EIO=4&transport=websocket", d.bufSize)
+		ws, err := dialWS(ctx, d.netDialer(), d.hostOf(id), d.path+"?EIO=4&transport=websocket", d.bufSize)
 		if err != nil {
 			return nil, err
 		}

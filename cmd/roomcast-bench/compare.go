@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,8 @@ type compareOptions struct {
 	reference string // a prebuilt examples/reference
 	node      string
 	pause     time.Duration
+	cluster   int    // servers of each kind run at once, joined through Redis
+	redis     string // their REDIS_URL
 }
 
 func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,6 +42,8 @@ func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.StringVar(&opt.reference, "reference-bin", "", "a prebuilt examples/reference (default: go build it)")
 	fs.StringVar(&opt.node, "node", "node", "the node binary")
 	fs.DurationVar(&opt.pause, "pause", time.Second, "pause between runs")
+	fs.IntVar(&opt.cluster, "cluster", 1, "run this many servers of each kind at once, one cluster through the Redis adapter, with the clients spread over them")
+	fs.StringVar(&opt.redis, "redis", "redis://127.0.0.1:6379/0", "with -cluster: the Redis the servers join (REDIS_URL)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +52,9 @@ func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if opt.rounds < 1 {
 		return errors.New("-rounds must be at least 1")
+	}
+	if opt.cluster < 1 {
+		return errors.New("-cluster must be at least 1")
 	}
 	cfg = cfg.withDefaults()
 	if err := cfg.validate(); err != nil {
@@ -63,7 +71,12 @@ func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer cleanup()
 
-	runs, err := alternate(ctx, servers, cfg, opt.rounds, opt.pause, stderr)
+	if opt.cluster > 1 {
+		for i := range servers {
+			servers[i].env = []string{"REDIS_URL=" + opt.redis}
+		}
+	}
+	runs, err := alternate(ctx, servers, cfg, opt.rounds, opt.cluster, opt.pause, stderr)
 	if err != nil {
 		return err
 	}
@@ -72,7 +85,7 @@ func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 // alternate runs the scenario rounds times against each server in turn,
 // A B A B, starting each server afresh for its run.
-func alternate(ctx context.Context, servers []serverDef, cfg Config, rounds int, pause time.Duration, log io.Writer) (map[string][]*Result, error) {
+func alternate(ctx context.Context, servers []serverDef, cfg Config, rounds, cluster int, pause time.Duration, log io.Writer) (map[string][]*Result, error) {
 	runs := map[string][]*Result{}
 	for round := 1; round <= rounds; round++ {
 		for _, s := range servers {
@@ -80,7 +93,7 @@ func alternate(ctx context.Context, servers []serverDef, cfg Config, rounds int,
 				return nil, ctx.Err()
 			}
 			fmt.Fprintf(log, "== round %d/%d: %s: %s\n", round, rounds, s.name, cfg.describe())
-			res, err := runAgainst(ctx, s, cfg)
+			res, err := runAgainst(ctx, s, cluster, cfg)
 			if err != nil {
 				return nil, fmt.Errorf("%s, round %d: %w", s.name, round, err)
 			}
@@ -100,7 +113,11 @@ func report(stdout, stderr io.Writer, servers []serverDef, cfg Config, opt compa
 		names[i] = s.name
 	}
 	table := buildTable(cfg.Scenario, names, runs)
-	fmt.Fprintf(stdout, "%s, %d round(s), servers alternated %s\n\n", cfg.describe(), opt.rounds, strings.Join(names, " "))
+	what := cfg.describe()
+	if opt.cluster > 1 {
+		what += fmt.Sprintf(", clusters of %d servers over Redis", opt.cluster)
+	}
+	fmt.Fprintf(stdout, "%s, %d round(s), servers alternated %s\n\n", what, opt.rounds, strings.Join(names, " "))
 	table.write(stdout)
 	summary := struct {
 		Scenario string               `json:"scenario"`
@@ -115,7 +132,7 @@ func report(stdout, stderr io.Writer, servers []serverDef, cfg Config, opt compa
 	}
 	fmt.Fprintf(stdout, "\n%s\n", b)
 	if opt.chart != "" && len(names) == 2 {
-		title := fmt.Sprintf("%s / %s: %s", names[0], names[1], cfg.describe())
+		title := fmt.Sprintf("%s / %s: %s", names[0], names[1], what)
 		if err := os.WriteFile(opt.chart, []byte(table.svg(title)), 0o644); err != nil {
 			return err
 		}
@@ -124,20 +141,43 @@ func report(stdout, stderr io.Writer, servers []serverDef, cfg Config, opt compa
 	return nil
 }
 
-// runAgainst starts s, runs the scenario against it and stops it.
-func runAgainst(ctx context.Context, s serverDef, cfg Config) (*Result, error) {
-	srv, err := startServer(ctx, s)
-	if err != nil {
-		return nil, err
+// runAgainst starts n servers of s (a cluster when n > 1), runs the
+// scenario against them and stops them.
+func runAgainst(ctx context.Context, s serverDef, n int, cfg Config) (*Result, error) {
+	var srvs []*server
+	stop := func() (err error) {
+		for _, srv := range srvs {
+			err = cmp.Or(err, srv.stop())
+		}
+		return err
 	}
-	cfg.URL = srv.url
-	cfg.PID = srv.pid()
+	var urls []string
+	cfg.PIDs = nil
+	for i := range n {
+		srv, err := startServer(ctx, s)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		srvs = append(srvs, srv)
+		urls = append(urls, srv.url)
+		if i == 0 {
+			cfg.PID = srv.pid()
+		} else {
+			cfg.PIDs = append(cfg.PIDs, srv.pid())
+		}
+	}
+	cfg.URL = strings.Join(urls, ",")
 	res, err := run(ctx, cfg)
-	if serr := srv.stop(); serr != nil && err == nil {
+	if serr := stop(); serr != nil && err == nil {
 		err = serr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w%s", err, srv.stderrTail())
+		var tails string
+		for _, srv := range srvs {
+			tails += srv.stderrTail()
+		}
+		return nil, fmt.Errorf("%w%s", err, tails)
 	}
 	return res, nil
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // TestCompareAlternates starts two servers (this test binary, serving the
@@ -20,7 +22,7 @@ func TestCompareAlternates(t *testing.T) {
 	cfg := Config{Scenario: "echo", Clients: 4, Duration: 200 * time.Millisecond, Drain: 5 * time.Second,
 		Timeout: time.Minute, Size: 16}.withDefaults()
 	var log bytes.Buffer
-	runs, err := alternate(context.Background(), servers, cfg, 2, 0, &log)
+	runs, err := alternate(context.Background(), servers, cfg, 2, 1, 0, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
@@ -66,6 +68,35 @@ func TestCompareAlternates(t *testing.T) {
 	}
 	if svg, err := os.ReadFile(chart); err != nil || !bytes.HasPrefix(svg, []byte("<svg")) {
 		t.Errorf("chart: %v %.40q", err, svg)
+	}
+}
+
+// TestFanoutOverACluster runs fanout against two servers joined through
+// the real Redis: members spread over both, the publisher on the first,
+// every broadcast delivered to every member, figures of both processes.
+func TestFanoutOverACluster(t *testing.T) {
+	rdb := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:6379"})
+	err := rdb.Ping(context.Background()).Err()
+	rdb.Close()
+	if err != nil {
+		if os.Getenv("ROOMCAST_REQUIRE_REDIS") != "" {
+			t.Fatal(err)
+		}
+		t.Skip("no Redis at 127.0.0.1:6379:", err)
+	}
+	t.Setenv(serveEnv, "1")
+	t.Setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+	cfg := Config{Scenario: "fanout", Clients: 20, Rooms: 4, Window: 4, Duration: 300 * time.Millisecond,
+		Drain: 5 * time.Second, Timeout: time.Minute, Size: 16}.withDefaults()
+	res, err := runAgainst(context.Background(), serverDef{name: "a", argv: []string{os.Args[0]}}, 2, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Received == 0 || res.Lost == nil || *res.Lost != 0 || len(strings.Split(res.Target, ",")) != 2 {
+		t.Fatalf("%+v", res)
+	}
+	if res.Received != res.Broadcasts*int64(cfg.Clients/cfg.Rooms) || res.Duplicates != 0 {
+		t.Errorf("%d deliveries for %d broadcasts to rooms of %d", res.Received, res.Broadcasts, cfg.Clients/cfg.Rooms)
 	}
 }
 

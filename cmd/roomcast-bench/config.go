@@ -16,7 +16,7 @@ import (
 type Config struct {
 	Scenario string // connect, fanout or echo
 
-	URL         string        // the server, http://host:port
+	URL         string        // the server, http://host:port; a comma-separated list for a cluster
 	Path        string        // Socket.IO path
 	Clients     int           // connections (fanout: room members, the publisher aside)
 	Concurrency int           // connections being opened at once
@@ -39,13 +39,14 @@ type Config struct {
 	Sources int     // loopback source addresses 127.0.0.1..N (0: as many as N needs)
 	NoFile  int     // file limit to raise to (0: what N needs)
 	PID     int     // the server's process, for its CPU time and memory (0: none)
+	PIDs    []int   // a cluster's processes besides PID, added into its figures
 
 	Log io.Writer // progress lines; nil for none
 }
 
 // addFlags registers the flags of every scenario on fs.
 func (c *Config) addFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.URL, "url", "http://127.0.0.1:3000", "the server's base URL")
+	fs.StringVar(&c.URL, "url", "http://127.0.0.1:3000", "the server's base URL; a comma-separated list spreads the clients over a cluster's servers, round robin (the publisher on the first)")
 	fs.StringVar(&c.Path, "path", "/socket.io/", "the Socket.IO path")
 	fs.IntVar(&c.Clients, "n", 100, "connections (fanout: room members, plus one publisher)")
 	fs.IntVar(&c.Concurrency, "c", 100, "connections being opened at once")
@@ -121,28 +122,41 @@ func (c Config) validate() error {
 	if c.Sources > 254 {
 		return errors.New("-sources is at most 254")
 	}
-	if _, err := c.hostPort(); err != nil {
+	if _, err := c.hosts(); err != nil {
 		return err
 	}
 	return nil
 }
 
-// hostPort returns host:port of the URL.
+// hostPort returns host:port of the (first) URL.
 func (c Config) hostPort() (string, error) {
-	u, err := url.Parse(c.URL)
+	hosts, err := c.hosts()
 	if err != nil {
 		return "", err
 	}
-	switch u.Scheme {
-	case "http", "ws":
-	default:
-		return "", fmt.Errorf("-url %q: only http:// (or ws://) servers", c.URL)
+	return hosts[0], nil
+}
+
+// hosts returns host:port of each URL.
+func (c Config) hosts() ([]string, error) {
+	var hosts []string
+	for _, raw := range strings.Split(c.URL, ",") {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil {
+			return nil, err
+		}
+		switch u.Scheme {
+		case "http", "ws":
+		default:
+			return nil, fmt.Errorf("-url %q: only http:// (or ws://) servers", raw)
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), "80")
+		}
+		hosts = append(hosts, host)
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "80")
-	}
-	return host, nil
+	return hosts, nil
 }
 
 // sourceIPs returns the source addresses to spread connections over, or none

@@ -15,9 +15,11 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
 
 	"github.com/roomcast/roomcast"
+	redisadapter "github.com/roomcast/roomcast/adapter/redis"
 	"github.com/roomcast/roomcast/internal/benchapp"
 )
 
@@ -33,9 +35,21 @@ func TestMain(m *testing.M) {
 const serveEnv = "ROOMCAST_BENCH_TEST_SERVE"
 
 // serveApp is a bench app server as compare expects one: it listens on
-// 127.0.0.1:$PORT, prints READY <port> and exits on SIGTERM.
+// 127.0.0.1:$PORT, prints READY <port> and exits on SIGTERM. With
+// $REDIS_URL it is one node of a cluster.
 func serveApp() {
-	srv := roomcast.NewServer(roomcast.Options{})
+	var opts roomcast.Options
+	if url := os.Getenv("REDIS_URL"); url != "" {
+		ropts, err := goredis.ParseURL(url)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		rdb := goredis.NewClient(ropts)
+		defer rdb.Close()
+		opts.Adapter = redisadapter.New(rdb, nil)
+	}
+	srv := roomcast.NewServer(opts)
 	benchapp.Register(srv)
 	ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
 	if err != nil {

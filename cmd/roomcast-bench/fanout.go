@@ -23,7 +23,8 @@ type fanout struct {
 	rooms   []*fanoutRoom
 	members []*client
 	pub     *client
-	closed  bool // closed loop
+	probes  []*client // per server, what asks it for its room counts: pub for the first
+	closed  bool      // closed loop
 	window  int64
 	pad     []byte
 	hist    histogram
@@ -47,6 +48,7 @@ type fanout struct {
 type fanoutRoom struct {
 	name    string
 	members int64          // connected members
+	local   []int64        // connected members per server
 	seq     int64          // the next broadcast's seq (publisher only)
 	slots   []atomic.Int64 // closed loop: members yet to receive seq s, at s%W
 }
@@ -57,8 +59,9 @@ type pubItem struct {
 }
 
 type ackReply struct {
-	id   uint64
-	args []byte
+	server int // of the probe that received it
+	id     uint64
+	args   []byte
 }
 
 var msgPrefix = []byte(`2["msg",`)
@@ -77,7 +80,7 @@ func (r *runner) fanoutScenario(ctx context.Context) error {
 	}
 	f.rooms = make([]*fanoutRoom, cfg.Rooms)
 	for k := range f.rooms {
-		f.rooms[k] = &fanoutRoom{name: "r" + strconv.Itoa(k)}
+		f.rooms[k] = &fanoutRoom{name: "r" + strconv.Itoa(k), local: make([]int64, len(r.dial.hosts))}
 		if f.closed {
 			f.rooms[k].slots = make([]atomic.Int64, cfg.Window)
 		}
@@ -100,6 +103,7 @@ func (r *runner) fanoutScenario(ctx context.Context) error {
 	for _, c := range f.members {
 		if c != nil {
 			f.rooms[c.room].members++
+			f.rooms[c.room].local[r.dial.server(c.id)]++
 		}
 	}
 	pub, err := r.dial.open(ctx, -1, false, nil)
@@ -110,6 +114,17 @@ func (r *runner) fanoutScenario(ctx context.Context) error {
 	pub.onMsg = f.onPublisher
 	go pub.readLoop()
 	defer pub.shut()
+	f.probes = []*client{pub}
+	for j := 1; j < len(r.dial.hosts); j++ {
+		probe, err := r.dial.open(ctx, -(j + 1), false, nil)
+		if err != nil {
+			return fmt.Errorf("probe of server %d: %w", j, err)
+		}
+		probe.onMsg = f.onPublisher
+		go probe.readLoop()
+		defer probe.shut()
+		f.probes = append(f.probes, probe)
+	}
 	if err := f.waitMembers(ctx); err != nil {
 		return err
 	}
@@ -189,7 +204,7 @@ func (f *fanout) onMember(c *client, pkt []byte) {
 }
 
 // onPublisher collects the acks of the publisher's queries.
-func (f *fanout) onPublisher(_ *client, pkt []byte) {
+func (f *fanout) onPublisher(c *client, pkt []byte) {
 	if len(pkt) == 0 || pkt[0] != '3' {
 		return
 	}
@@ -198,7 +213,7 @@ func (f *fanout) onPublisher(_ *client, pkt []byte) {
 		return
 	}
 	select {
-	case f.acks <- ackReply{id: p.ID, args: bytes.Clone(p.Data)}: // pkt is reused after this returns
+	case f.acks <- ackReply{server: f.r.dial.server(c.id), id: p.ID, args: bytes.Clone(p.Data)}: // pkt is reused after this returns
 	default:
 	}
 }
@@ -207,6 +222,20 @@ func (f *fanout) onPublisher(_ *client, pkt []byte) {
 // answers match the members that connected: a member may get its CONNECT
 // before the server has run the handler that joins its room.
 func (f *fanout) waitMembers(ctx context.Context) error {
+	for j, probe := range f.probes {
+		if err := f.waitServer(ctx, j, probe); err != nil {
+			if len(f.probes) > 1 {
+				err = fmt.Errorf("server %d: %w", j, err)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// waitServer waits until server j, asked through probe, counts in each room
+// the members connected to it (a server's rooms are its own sockets').
+func (f *fanout) waitServer(ctx context.Context, j int, probe *client) error {
 	deadline := time.Now().Add(10 * time.Second)
 	const answerWait = 5 * time.Second
 	var id uint64
@@ -218,20 +247,20 @@ func (f *fanout) waitMembers(ctx context.Context) error {
 			pkts = append(pkts, appendEvent(nil, append(data, ']'), int64(id), true))
 			id++
 		}
-		if err := f.pub.tr.writeText(pkts...); err != nil {
+		if err := probe.tr.writeText(pkts...); err != nil {
 			return fmt.Errorf("publisher: %w", err)
 		}
 		mismatch := ""
 		for got := 0; got < len(f.rooms); {
 			select {
 			case a := <-f.acks:
-				if a.id < first || a.id >= id {
+				if a.server != j || a.id < first || a.id >= id {
 					continue // a late answer to an earlier attempt
 				}
 				got++
 				room := f.rooms[a.id-first]
-				if want := "[" + strconv.FormatInt(room.members, 10) + "]"; string(a.args) != want {
-					mismatch = fmt.Sprintf("room %s: server counts %s, %d members connected", room.name, a.args, room.members)
+				if want := "[" + strconv.FormatInt(room.local[j], 10) + "]"; string(a.args) != want {
+					mismatch = fmt.Sprintf("room %s: server counts %s, %d members connected", room.name, a.args, room.local[j])
 				}
 			case <-time.After(answerWait):
 				return errors.New("no answer to count from the server")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -77,10 +78,11 @@ func statusKB(status []byte, key string) int64 {
 	return v
 }
 
-// procMonitor samples a server process's RSS a few times a second to find
-// its peak during a run, and brackets its CPU time.
+// procMonitor samples a server's RSS a few times a second to find its peak
+// during a run, and brackets its CPU time. A cluster's processes count as
+// one: their CPU times and RSS are added up.
 type procMonitor struct {
-	pid  int
+	pids []int
 	stop chan struct{}
 	wg   sync.WaitGroup
 
@@ -90,8 +92,8 @@ type procMonitor struct {
 	err    error
 }
 
-func startMonitor(pid int, every time.Duration) *procMonitor {
-	m := &procMonitor{pid: pid, stop: make(chan struct{})}
+func startMonitor(pids []int, every time.Duration) *procMonitor {
+	m := &procMonitor{pids: pids, stop: make(chan struct{})}
 	m.sample()
 	m.wg.Add(1)
 	go func() {
@@ -111,7 +113,12 @@ func startMonitor(pid int, every time.Duration) *procMonitor {
 }
 
 func (m *procMonitor) sample() procSample {
-	s, err := readProc(m.pid)
+	var s procSample
+	var err error
+	for _, pid := range m.pids {
+		one, e := readProc(pid)
+		s.cpu, s.rssKB, s.hwmKB, err = s.cpu+one.cpu, s.rssKB+one.rssKB, s.hwmKB+one.hwmKB, cmp.Or(err, e)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err != nil {

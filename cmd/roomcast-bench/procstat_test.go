@@ -44,7 +44,7 @@ func TestReadProcSelf(t *testing.T) {
 	if s.rssKB <= 0 || s.hwmKB < s.rssKB {
 		t.Errorf("sample %+v", s)
 	}
-	m := startMonitor(os.Getpid(), time.Millisecond)
+	m := startMonitor([]int{os.Getpid()}, time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
 	m.close()
 	if m.peak() <= 0 {

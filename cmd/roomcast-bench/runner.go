@@ -41,7 +41,7 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, _ := cfg.hostPort()
+	hosts, _ := cfg.hosts()
 	bufSize := 4096
 	if cfg.Scenario == "connect" {
 		bufSize = 512 // idle connections only see pings
@@ -50,7 +50,7 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	r := &runner{
 		cfg:   cfg,
-		dial:  newDialer(host, cfg.Path, sources, cfg.DialTimeout, bufSize),
+		dial:  newDialer(hosts, cfg.Path, sources, cfg.DialTimeout, bufSize),
 		start: time.Now(),
 		res: &Result{
 			Scenario: cfg.Scenario, Target: cfg.URL, Args: cfg.describe(),
@@ -59,7 +59,7 @@ func run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	defer r.dial.hc.CloseIdleConnections()
 	if cfg.PID > 0 {
-		r.mon = startMonitor(cfg.PID, 200*time.Millisecond)
+		r.mon = startMonitor(append([]int{cfg.PID}, cfg.PIDs...), 200*time.Millisecond)
 		defer r.mon.close()
 	}
 	pings.Store(0)

@@ -18,6 +18,7 @@ import (
 type serverDef struct {
 	name string
 	argv []string
+	env  []string // added to the generator's environment
 }
 
 // server is a running bench app: it listens on 127.0.0.1:$PORT and printed
@@ -59,7 +60,7 @@ func startServer(ctx context.Context, s serverDef) (*server, error) {
 
 func launch(ctx context.Context, s serverDef, port int) (*server, error) {
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
+	cmd.Env = append(append(os.Environ(), s.env...), "PORT="+strconv.Itoa(port))
 	// The server must not outlive the generator.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()

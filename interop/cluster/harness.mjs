@@ -137,9 +137,9 @@ export async function startGo(redisUrl, adapter = "classic") {
   return { kind: "go", ...(await startServer(reference, { REDIS_URL: redisUrl, REDIS_ADAPTER: adapter })) };
 }
 
-/** Starts cluster/node-app.mjs with the Redis adapter ("classic" or "sharded"). */
+/** Starts the Node.js bench app (bench/node) with the Redis adapter ("classic" or "sharded"). */
 export async function startNode(redisUrl, adapter = "classic") {
-  const app = [process.execPath, join(here, "node-app.mjs")];
+  const app = [process.execPath, join(repo, "bench", "node", "app.mjs")];
   return { kind: "node", ...(await startServer(app, { REDIS_URL: redisUrl, REDIS_ADAPTER: adapter })) };
 }
 
