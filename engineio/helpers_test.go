@@ -56,10 +56,18 @@ func (r *recorder) open(s *engineio.Session) engineio.Receiver {
 	return recv{r, s}
 }
 
+// session returns the session id. A client can read its open packet a
+// moment before the server has told the receiver of the session: it waits
+// for that moment, and returns nil if the session never comes.
 func (r *recorder) session(id string) *engineio.Session {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sessions[id]
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+		r.mu.Lock()
+		s := r.sessions[id]
+		r.mu.Unlock()
+		if s != nil || time.Now().After(deadline) {
+			return s
+		}
+	}
 }
 
 func (v recv) OnMessage(data []byte, binary bool) {

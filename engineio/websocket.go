@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -36,7 +37,6 @@ var (
 type wsConn struct {
 	s    *Session
 	conn net.Conn
-	br   *bufio.Reader
 	once sync.Once
 	// deflate tells that permessage-deflate was negotiated: incoming messages
 	// may be compressed, and outgoing ones from the threshold up are.
@@ -46,7 +46,23 @@ type wsConn struct {
 	ctrl    []wsOut     // frames for this connection only: the probe answer, pongs, close
 	writing bool        // a writer goroutine is running (see notifyLocked)
 	stopped atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
+
+	// The reader. At most one goroutine reads at a time: a burst started by
+	// the poller (see netpoll_linux.go) while reading is set, or, for a
+	// connection the poller cannot watch, one that reads until the end.
+	// The fields below belong to that goroutine.
+	reading    atomic.Bool
+	br         *bufio.Reader // nil between bursts: the buffer goes back to a pool
+	fragments  []byte        // a fragmented message so far
+	fragOp     ws.OpCode     // its opcode, 0 when none is being read
+	compressed bool          // the message being read is compressed (RSV1 on its first frame)
+
+	raw    syscall.RawConn // the socket, for the poller
+	pollID uint64          // the poller's id of the registration, 0 for none
 }
+
+// readerPool holds the read buffers of connections between bursts.
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, wsReadBuffer) }}
 
 // wsOut is one frame to write with its opcode.
 type wsOut struct {
@@ -70,8 +86,71 @@ func (c *wsConn) notifyLocked() {
 func (c *wsConn) shutdown() {
 	c.once.Do(func() {
 		c.stopped.Store(true)
+		netpoll.forget(c)
 		c.conn.Close()
 	})
+}
+
+// startReading has c's messages read: by bursts when the poller watches c,
+// else by a goroutine of its own.
+func (c *wsConn) startReading() {
+	// Bytes sent with the handshake are buffered already: the socket may
+	// not say so again. Looked at before watching, since a burst may start
+	// at once and own the buffer.
+	early := c.br != nil && c.br.Buffered() > 0
+	if !netpoll.watch(c) {
+		c.reading.Store(true)
+		c.s.srv.workers.Add(1)
+		go c.readLoop()
+		return
+	}
+	if early {
+		c.startBurst()
+	}
+}
+
+// startBurst starts a reader for what has arrived, unless one runs.
+func (c *wsConn) startBurst() {
+	if c.stopped.Load() || !c.reading.CompareAndSwap(false, true) {
+		return
+	}
+	c.s.srv.workers.Add(1)
+	go c.readBurst()
+}
+
+// readBurst reads the messages that have arrived, then gives the buffer
+// back and has the poller watch c again. A message that has begun is read
+// to its end, waiting for its bytes if need be.
+func (c *wsConn) readBurst() {
+	defer c.s.srv.workers.Done()
+	if c.br == nil {
+		c.br = readerPool.Get().(*bufio.Reader)
+		c.br.Reset(c.conn)
+	}
+	for {
+		if !c.readFrame() {
+			c.releaseReader()
+			return
+		}
+		if c.br.Buffered() == 0 {
+			break
+		}
+	}
+	c.releaseReader()
+	c.reading.Store(false)
+	if !netpoll.rearm(c) && !c.stopped.Load() && c.reading.CompareAndSwap(false, true) {
+		// Still open but no longer watched: read the usual way.
+		c.s.srv.workers.Add(1)
+		go c.readLoop()
+	}
+}
+
+func (c *wsConn) releaseReader() {
+	if c.br.Size() == wsReadBuffer { // not net/http's own, larger one
+		c.br.Reset(nil)
+		readerPool.Put(c.br)
+	}
+	c.br = nil
 }
 
 // accept completes the WebSocket opening handshake. Everything that can refuse
@@ -98,12 +177,12 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, s *Session, ha
 		}
 		return nil, err
 	}
-	// net/http's 4 KiB reader is held for the connection's whole life; unless
-	// the client already sent something, a small one does as well for the
-	// small messages Socket.IO mostly carries (larger payloads bypass it).
-	br := rw.Reader
-	if br.Buffered() == 0 {
-		br = bufio.NewReaderSize(conn, wsReadBuffer)
+	// net/http's 4 KiB reader is dropped unless the client already sent
+	// something with the handshake; a pooled small one does for the small
+	// messages Socket.IO mostly carries (larger payloads bypass it).
+	var br *bufio.Reader
+	if rw.Reader.Buffered() > 0 {
+		br = rw.Reader
 	}
 	return &wsConn{
 		s:       s,
@@ -128,10 +207,9 @@ func (srv *Server) openWebSocket(w http.ResponseWriter, r *http.Request, s *Sess
 		c.conn.Close()
 		return
 	}
-	// The reader gets a goroutine of its own, with a small stack, and the
-	// handler's goroutine (its stack grown by net/http) ends.
-	srv.workers.Add(1)
-	go c.readLoop()
+	// The handler's goroutine (its stack grown by net/http) ends; bursts of
+	// reads start when messages arrive.
+	c.startReading()
 }
 
 // upgradeSession starts the upgrade of a polling session to WebSocket.
@@ -164,8 +242,7 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	s.probe = c
 	s.upgradeTimer = time.AfterFunc(srv.opts.UpgradeTimeout, func() { s.abortUpgrade(c) })
 	s.mu.Unlock()
-	srv.workers.Add(1)
-	go c.readLoop()
+	c.startReading()
 }
 
 // abortUpgrade drops a probe that did not complete the upgrade; the session
@@ -223,122 +300,132 @@ func (s *Session) notifyPollLocked() {
 	}
 }
 
-// readLoop reads frames until the connection ends. Control frames are
-// answered here; messages go to the session.
+// readLoop reads frames until the connection ends: the reader of a
+// connection the poller does not watch.
 func (c *wsConn) readLoop() {
+	defer c.s.srv.workers.Done()
+	if c.br == nil {
+		c.br = bufio.NewReaderSize(c.conn, wsReadBuffer)
+	}
+	for c.readFrame() {
+	}
+}
+
+// fail ends the connection after a read error: the session with it, or
+// only the upgrade if c is a probe.
+func (c *wsConn) fail(reason Reason, err error) {
+	if c.isActive() {
+		c.s.closeNow(reason, err)
+	} else {
+		c.s.abortUpgrade(c)
+	}
+	c.shutdown()
+}
+
+// readFrame reads one frame and acts on it. Control frames are answered
+// here; messages go to the session. It reports false once the connection
+// has ended.
+func (c *wsConn) readFrame() bool {
 	s := c.s
-	defer s.srv.workers.Done()
 	max := s.srv.opts.MaxBufferSize
-	var fragments []byte
-	var fragOp ws.OpCode
-	var compressed bool // the message being read is compressed (RSV1 on its first frame)
-	fail := func(reason Reason, err error) {
-		if c.isActive() {
-			s.closeNow(reason, err)
-		} else {
-			s.abortUpgrade(c)
-		}
-		c.shutdown()
+	h, err := ws.ReadHeader(c.br)
+	if err != nil {
+		c.fail(ReasonTransportClose, err)
+		return false
 	}
-	for {
-		h, err := ws.ReadHeader(c.br)
-		if err != nil {
-			fail(ReasonTransportClose, err)
-			return
-		}
-		// RSV1 marks a compressed message: allowed on the first frame of a
-		// data message, once permessage-deflate is negotiated. RSV2 and
-		// RSV3 belong to no extension of ours.
-		rsv1, rsv2, rsv3 := ws.RsvBits(h.Rsv)
-		first := h.OpCode == ws.OpText || h.OpCode == ws.OpBinary
-		if !h.Masked || rsv2 || rsv3 || (rsv1 && !(c.deflate && first)) || h.OpCode.IsReserved() ||
-			(h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) {
+	// RSV1 marks a compressed message: allowed on the first frame of a
+	// data message, once permessage-deflate is negotiated. RSV2 and
+	// RSV3 belong to no extension of ours.
+	rsv1, rsv2, rsv3 := ws.RsvBits(h.Rsv)
+	first := h.OpCode == ws.OpText || h.OpCode == ws.OpBinary
+	if !h.Masked || rsv2 || rsv3 || (rsv1 && !(c.deflate && first)) || h.OpCode.IsReserved() ||
+		(h.OpCode.IsControl() && (!h.Fin || h.Length > 125)) {
+		c.writeClose(ws.StatusProtocolError)
+		c.fail(ReasonTransportError, errWSProtocol)
+		return false
+	}
+	if h.Length > max || int64(len(c.fragments))+h.Length > max {
+		c.writeClose(ws.StatusMessageTooBig)
+		c.fail(ReasonTransportError, ErrPayloadTooLarge)
+		return false
+	}
+	var room int64 // what inflate appends, so that it need not copy
+	if rsv1 && h.Fin {
+		room = int64(len(deflateTail))
+	}
+	payload := make([]byte, h.Length, h.Length+room)
+	if _, err := io.ReadFull(c.br, payload); err != nil {
+		c.fail(ReasonTransportClose, err)
+		return false
+	}
+	ws.Cipher(payload, h.Mask, 0)
+
+	switch h.OpCode {
+	case ws.OpClose:
+		c.writeClose(ws.StatusNormalClosure)
+		c.fail(ReasonTransportClose, nil)
+		return false
+	case ws.OpPing:
+		c.send(wsOut{ws.OpPong, payload})
+		return true
+	case ws.OpPong:
+		return true
+	case ws.OpContinuation:
+		if c.fragOp == 0 {
 			c.writeClose(ws.StatusProtocolError)
-			fail(ReasonTransportError, errWSProtocol)
-			return
+			c.fail(ReasonTransportError, errWSProtocol)
+			return false
 		}
-		if h.Length > max || int64(len(fragments))+h.Length > max {
-			c.writeClose(ws.StatusMessageTooBig)
-			fail(ReasonTransportError, ErrPayloadTooLarge)
-			return
+		c.fragments = append(c.fragments, payload...)
+		if !h.Fin {
+			return true
 		}
-		var room int64 // what inflate appends, so that it need not copy
-		if rsv1 && h.Fin {
-			room = int64(len(deflateTail))
+		payload, h.OpCode = c.fragments, c.fragOp
+		c.fragments, c.fragOp = nil, 0
+	default: // text or binary
+		if c.fragOp != 0 {
+			c.writeClose(ws.StatusProtocolError)
+			c.fail(ReasonTransportError, errWSProtocol)
+			return false
 		}
-		payload := make([]byte, h.Length, h.Length+room)
-		if _, err := io.ReadFull(c.br, payload); err != nil {
-			fail(ReasonTransportClose, err)
-			return
-		}
-		ws.Cipher(payload, h.Mask, 0)
-
-		switch h.OpCode {
-		case ws.OpClose:
-			c.writeClose(ws.StatusNormalClosure)
-			fail(ReasonTransportClose, nil)
-			return
-		case ws.OpPing:
-			c.send(wsOut{ws.OpPong, payload})
-			continue
-		case ws.OpPong:
-			continue
-		case ws.OpContinuation:
-			if fragOp == 0 {
-				c.writeClose(ws.StatusProtocolError)
-				fail(ReasonTransportError, errWSProtocol)
-				return
-			}
-			fragments = append(fragments, payload...)
-			if !h.Fin {
-				continue
-			}
-			payload, h.OpCode = fragments, fragOp
-			fragments, fragOp = nil, 0
-		default: // text or binary
-			if fragOp != 0 {
-				c.writeClose(ws.StatusProtocolError)
-				fail(ReasonTransportError, errWSProtocol)
-				return
-			}
-			compressed = rsv1
-			if !h.Fin {
-				fragments, fragOp = payload, h.OpCode
-				continue
-			}
-		}
-
-		if compressed {
-			if payload, err = inflate(payload, max); err != nil {
-				if errors.Is(err, ErrPayloadTooLarge) {
-					c.writeClose(ws.StatusMessageTooBig)
-					fail(ReasonTransportError, err)
-				} else {
-					c.writeClose(ws.StatusInvalidFramePayloadData)
-					fail(ReasonParseError, err)
-				}
-				return
-			}
-		}
-
-		var p packet
-		if h.OpCode == ws.OpBinary {
-			p = packet{typ: PacketMessage, data: payload, binary: true}
-		} else if !utf8.Valid(payload) {
-			// RFC 6455 requires text messages to be UTF-8 (close code 1007).
-			c.writeClose(ws.StatusInvalidFramePayloadData)
-			fail(ReasonParseError, errInvalidUTF8)
-			return
-		} else if p, err = decodeText(payload); err != nil {
-			fail(ReasonParseError, err)
-			return
-		}
-		if c.isActive() {
-			s.onPacket(p)
-		} else {
-			s.onProbePacket(c, p)
+		c.compressed = rsv1
+		if !h.Fin {
+			c.fragments, c.fragOp = payload, h.OpCode
+			return true
 		}
 	}
+
+	if c.compressed {
+		if payload, err = inflate(payload, max); err != nil {
+			if errors.Is(err, ErrPayloadTooLarge) {
+				c.writeClose(ws.StatusMessageTooBig)
+				c.fail(ReasonTransportError, err)
+			} else {
+				c.writeClose(ws.StatusInvalidFramePayloadData)
+				c.fail(ReasonParseError, err)
+			}
+			return false
+		}
+	}
+
+	var p packet
+	if h.OpCode == ws.OpBinary {
+		p = packet{typ: PacketMessage, data: payload, binary: true}
+	} else if !utf8.Valid(payload) {
+		// RFC 6455 requires text messages to be UTF-8 (close code 1007).
+		c.writeClose(ws.StatusInvalidFramePayloadData)
+		c.fail(ReasonParseError, errInvalidUTF8)
+		return false
+	} else if p, err = decodeText(payload); err != nil {
+		c.fail(ReasonParseError, err)
+		return false
+	}
+	if c.isActive() {
+		s.onPacket(p)
+	} else {
+		s.onProbePacket(c, p)
+	}
+	return true
 }
 
 // isActive reports whether c is the session's transport (not a probe).
