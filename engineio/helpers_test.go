@@ -248,6 +248,13 @@ func (c *wsClient) read() (string, ws.OpCode, error) {
 	return string(b), op, err
 }
 
+// readWithin reads a message that must arrive within d.
+func (c *wsClient) readWithin(d time.Duration) (string, error) {
+	c.conn.SetReadDeadline(time.Now().Add(d))
+	b, _, err := wsutil.ReadServerData(c.rw)
+	return string(b), err
+}
+
 func (c *wsClient) expect(want string) {
 	c.t.Helper()
 	got, _, err := c.read()

@@ -11,10 +11,10 @@ import (
 	"time"
 )
 
-// upgradePollDelay is how long a GET that arrives while an upgrade is under
-// way waits before it is answered with a noop, as the reference server's
-// 100 ms upgrade check does; the wait lets an upgrade that completes meanwhile
-// refuse the GET instead.
+// upgradePollDelay is how long a GET that waits while an upgrade is under way
+// (pending when the probe came, or sent later) waits before it is answered
+// with a noop, as the reference server's 100 ms upgrade check does; the wait
+// lets an upgrade that completes meanwhile refuse the GET instead.
 const upgradePollDelay = 100 * time.Millisecond
 
 // servePoll answers a long-polling GET: at once if frames are queued,

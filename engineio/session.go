@@ -62,6 +62,7 @@ type Session struct {
 	ws           *wsConn   // the active WebSocket, once the session uses one
 	probe        *wsConn   // a WebSocket that is upgrading the session
 	probed       bool      // the probe answered "3probe": the polling side is paused
+	accepting    bool      // a WebSocket for the upgrade is in its opening handshake
 	upgradeTimer *time.Timer
 	closeTimer   *time.Timer
 	reason       Reason

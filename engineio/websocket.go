@@ -43,9 +43,12 @@ type wsConn struct {
 	deflate bool
 
 	// guarded by s.mu
-	ctrl    []wsOut     // frames for this connection only: the probe answer, pongs, close
-	writing bool        // a writer goroutine is running (see notifyLocked)
-	stopped atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
+	ctrl    []wsOut // frames for this connection only: the probe answer, pongs, close
+	writing bool    // a writer goroutine is running (see notifyLocked)
+	// upgradeDue: the client sent the upgrade packet while the probe answer
+	// was still queued; the writer completes the upgrade once it is written.
+	upgradeDue bool
+	stopped    atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
 
 	// The reader. At most one goroutine reads at a time: a burst started by
 	// the poller (see netpoll_linux.go) while reading is set, or, for a
@@ -217,7 +220,10 @@ func (srv *Server) openWebSocket(w http.ResponseWriter, r *http.Request, s *Sess
 func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Session) {
 	s.mu.Lock()
 	ok := s.state == stateOpen && s.transport == Polling && s.probe == nil &&
-		!srv.opts.DisableUpgrades
+		!s.accepting && !srv.opts.DisableUpgrades
+	// The slot is taken before the handshake: a second WebSocket that comes
+	// while this one is being accepted is the one refused.
+	s.accepting = ok
 	s.mu.Unlock()
 	if !ok {
 		// A WebSocket for a session that is upgraded or upgrading already is
@@ -231,9 +237,13 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	c, err := srv.accept(w, r, s, false)
 	if err != nil {
+		s.mu.Lock()
+		s.accepting = false
+		s.mu.Unlock()
 		return
 	}
 	s.mu.Lock()
+	s.accepting = false
 	if s.state != stateOpen || s.probe != nil || s.transport != Polling {
 		s.mu.Unlock()
 		c.shutdown()
@@ -270,27 +280,42 @@ func (s *Session) onProbePacket(c *wsConn, p packet) {
 	case p.typ == PacketPing && string(p.data) == "probe":
 		c.ctrl = append(c.ctrl, wsOut{ws.OpText, frameProbe.Data})
 		c.notifyLocked()
-		// Release the pending GET so that the client can pause polling. A GET
-		// that comes later waits (upgradePollDelay) before it is released.
+		// The client pauses polling: its pending GET, or one that comes
+		// later, is released with a noop after upgradePollDelay, unless the
+		// upgrade completes first and refuses it. (Released at once, a GET
+		// that was sent after the upgrade packet but read before the probe
+		// would get a noop where the client expects the refusal.)
 		s.probed = true
 		if s.polling {
-			s.releasePoll = true
-			s.notifyPollLocked()
+			s.notifyPollLocked() // it starts waiting for the delay
 		}
 	case p.typ == PacketUpgrade && s.probed:
 		s.upgradeTimer.Stop()
-		s.probe = nil
-		s.probed = false
-		s.ws = c
-		s.transport = WebSocket
-		s.notifyPollLocked() // a GET still pending is refused
-		c.notifyLocked()     // what was queued for polling goes out now
+		if c.writing || len(c.ctrl) > 0 {
+			// The client may take the refusal of its next GET as the end of
+			// polling only once it has the probe answer, so the switch waits
+			// for the writer to have sent it.
+			c.upgradeDue = true
+			return
+		}
+		s.completeUpgradeLocked(c)
 	default:
 		s.probe = nil
 		s.probed = false
 		c.shutdown()
 		s.srv.opts.Logger.Debug("engineio: upgrade aborted", "sid", s.id, "err", errUpgrade)
 	}
+}
+
+// completeUpgradeLocked makes the probe c the session's transport.
+func (s *Session) completeUpgradeLocked(c *wsConn) {
+	c.upgradeDue = false
+	s.probe = nil
+	s.probed = false
+	s.ws = c
+	s.transport = WebSocket
+	s.notifyPollLocked() // a GET still pending is refused
+	c.notifyLocked()     // what was queued for polling goes out now
 }
 
 func (s *Session) notifyPollLocked() {
@@ -461,6 +486,10 @@ func (c *wsConn) writeLoop() {
 	defer writeBuffersPool.Put(wb)
 	for {
 		s.mu.Lock()
+		if c.upgradeDue && len(c.ctrl) == 0 && s.probe == c && s.state != stateClosed {
+			// The probe answer is out. (c.writing is set: no second writer starts.)
+			s.completeUpgradeLocked(c)
+		}
 		ctrl := c.ctrl
 		c.ctrl = nil
 		var frames []Frame

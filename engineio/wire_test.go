@@ -387,6 +387,34 @@ func TestUpgrade(t *testing.T) {
 	c.expect("4still")
 }
 
+// TestUpgradeProbeAnswerBeforePollRefusal: a client that sends "2probe" and
+// "5" at once and then polls must have "3probe" by the time its GET is
+// refused; a client that listens only after the refusal (as the protocol
+// test suite does) would otherwise miss it.
+func TestUpgradeProbeAnswerBeforePollRefusal(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	for i := 0; i < 20; i++ {
+		sid := h.openPolling()
+		c, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sendText("2probe")
+		c.sendText("5")
+		if code, body := h.poll(sid); code != 400 {
+			t.Fatalf("GET after the upgrade packet: %d %q, want 400", code, body)
+		}
+		// Over loopback, bytes written before the refusal are in the
+		// socket's buffer now: the read needs no waiting.
+		b, err := c.readWithin(10 * time.Millisecond)
+		if err != nil || b != "3probe" {
+			t.Fatalf("probe answer when the GET was refused: %q, %v", b, err)
+		}
+		c.sendText("4hello")
+		c.expect("4hello")
+	}
+}
+
 // expectClosedWS dials a second WebSocket for sid and expects it to be
 // closed without a message, as the reference server does.
 func expectClosedWS(t *testing.T, h *harness, sid string) {
