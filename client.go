@@ -1,6 +1,7 @@
 package roomcast
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -16,10 +17,13 @@ type client struct {
 	created time.Time
 	dec     parser.Decoder // used only on the read loop
 
-	mu           sync.Mutex
-	sockets      map[string]*Socket // by namespace name: pending or connected
-	connected    bool               // some socket was ever admitted
-	connectTimer *time.Timer
+	mu sync.Mutex
+	// sockets holds the pending or connected socket of each namespace the
+	// client is in. A client is in one or a few namespaces: a slice searched
+	// by name is smaller than a map, and as fast for so few.
+	sockets      []*Socket
+	connected    bool        // some socket was ever admitted
+	connectTimer *time.Timer // until the first CONNECT; nil after
 	closed       bool
 }
 
@@ -31,13 +35,12 @@ func (srv *Server) newClient(conn *engineio.Session) engineio.Receiver {
 		srv:     srv,
 		conn:    conn,
 		created: time.Now(),
-		sockets: make(map[string]*Socket),
 	}
 	c.dec.MaxAttachments = srv.opts.MaxAttachments
 	// A connection that joins no namespace in time is closed.
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
-		idle := len(c.sockets) == 0
+		idle := len(c.sockets) == 0 && !c.connected
 		c.mu.Unlock()
 		if idle {
 			conn.Close()
@@ -66,7 +69,7 @@ func (c *client) OnMessage(data []byte, binary bool) {
 		return
 	}
 	c.mu.Lock()
-	s := c.sockets[p.Namespace]
+	s := c.socketLocked(p.Namespace)
 	c.mu.Unlock()
 	if s != nil {
 		s.onPacket(p)
@@ -75,7 +78,7 @@ func (c *client) OnMessage(data []byte, binary bool) {
 
 // OnClose implements engineio.Receiver.
 func (c *client) OnClose(reason engineio.Reason, err error) {
-	c.connectTimer.Stop()
+	c.stopConnectTimer()
 	c.closeSockets(Reason(reason))
 	c.srv.mu.Lock()
 	delete(c.srv.clients, c)
@@ -91,13 +94,16 @@ func (c *client) connect(p *parser.Packet) {
 		return
 	}
 	c.mu.Lock()
-	if c.closed || c.sockets[ns.name] != nil {
+	if c.closed || c.socketLocked(ns.name) != nil {
 		c.mu.Unlock()
 		return // a second CONNECT to a namespace the client is in
 	}
 	s := newSocket(ns, c, p.Data)
-	c.sockets[ns.name] = s
+	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
+	// The client has joined a namespace in time: the timer is done, and
+	// is not kept for the life of the connection.
+	c.stopConnectTimer()
 	s.tasks.push(func() { ns.admit(s) }, true)
 }
 
@@ -113,20 +119,36 @@ func (c *client) write(frames []engineio.Frame, volatile bool) error {
 // remove forgets a socket that left (or was refused by) its namespace.
 func (c *client) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.ns.name] == s {
-		delete(c.sockets, s.ns.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
+}
+
+// socketLocked returns the client's socket of the namespace, nil if none.
+func (c *client) socketLocked(namespace string) *Socket {
+	for _, s := range c.sockets {
+		if s.ns.name == namespace {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *client) stopConnectTimer() {
+	c.mu.Lock()
+	t := c.connectTimer
+	c.connectTimer = nil
+	c.mu.Unlock()
+	if t != nil {
+		t.Stop()
+	}
 }
 
 func (c *client) snapshot() []*Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.Clone(c.sockets)
 }
 
 // closeSockets closes every socket of the connection with reason.

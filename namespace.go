@@ -282,6 +282,7 @@ func (ns *Namespace) admit(s *Socket) {
 	for _, h := range handlers {
 		ns.runConnectionHandler(h, s)
 	}
+	s.trimHandlers()
 }
 
 func (ns *Namespace) runMiddleware(m Middleware, s *Socket) (err error) {

@@ -157,6 +157,18 @@ func (s *Socket) On(event string, h EventHandler) {
 	s.mu.Unlock()
 }
 
+// trimHandlers gives the handler list, grown by appends while the
+// connection handlers registered it, its exact size: it is kept for the
+// life of the socket, and the spare capacity of doubling was about half of
+// an idle socket's memory for handlers.
+func (s *Socket) trimHandlers() {
+	s.mu.Lock()
+	if cap(s.handlers) > len(s.handlers) {
+		s.handlers = slices.Clone(s.handlers)
+	}
+	s.mu.Unlock()
+}
+
 // Off removes every handler of the event name.
 func (s *Socket) Off(event string) {
 	s.mu.Lock()

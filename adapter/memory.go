@@ -28,9 +28,9 @@ type Memory struct {
 	// rooms maps a room to its members. It holds each Member, not just its
 	// id, because resolving a broadcast then needs no lookup per target:
 	// that lookup was two thirds of the time of a 10,000-socket broadcast.
-	rooms   map[Room]map[string]Member
-	sids    map[string]map[Room]struct{} // id → rooms it is in
-	members map[string]Member            // id → the socket (same keys as sids)
+	rooms   map[Room]smallMap[string, Member]
+	sids    map[string]smallMap[Room, struct{}] // id → rooms it is in
+	members map[string]Member                   // id → the socket (same keys as sids)
 	hookQueue
 }
 
@@ -43,8 +43,8 @@ func NewMemory(ns Namespace, hooks Hooks) *Memory {
 		ns:      ns,
 		hooks:   hooks,
 		hooked:  hooks.OnCreateRoom != nil || hooks.OnDeleteRoom != nil || hooks.OnJoinRoom != nil || hooks.OnLeaveRoom != nil,
-		rooms:   make(map[Room]map[string]Member),
-		sids:    make(map[string]map[Room]struct{}),
+		rooms:   make(map[Room]smallMap[string, Member]),
+		sids:    make(map[string]smallMap[Room, struct{}]),
 		members: make(map[string]Member),
 	}
 }
@@ -60,30 +60,29 @@ func MemoryFactory(hooks Hooks) Factory {
 func (a *Memory) AddAll(m Member, rooms ...Room) {
 	id := m.ID()
 	a.mu.Lock()
-	mine := a.sids[id]
-	if mine == nil {
-		mine = make(map[Room]struct{}, len(rooms))
-		a.sids[id] = mine
-	} else if a.members[id] != m { // a new Member for the id: rooms must reach it
-		for r := range mine {
-			a.rooms[r][id] = m
+	mine, known := a.sids[id]
+	if known && a.members[id] != m { // a new Member for the id: rooms must reach it
+		for r := range mine.all() {
+			set := a.rooms[r]
+			set.put(id, m)
+			a.rooms[r] = set
 		}
 	}
 	a.members[id] = m
 	for _, r := range rooms {
-		if _, ok := mine[r]; ok {
+		if mine.has(r) {
 			continue
 		}
-		mine[r] = struct{}{}
-		set := a.rooms[r]
-		if set == nil {
-			set = make(map[string]Member)
-			a.rooms[r] = set
+		mine.put(r, struct{}{})
+		set, exists := a.rooms[r]
+		if !exists {
 			a.record(hookCreate, r, "")
 		}
-		set[id] = m
+		set.put(id, m)
+		a.rooms[r] = set
 		a.record(hookJoin, r, id)
 	}
+	a.sids[id] = mine
 	a.unlockAndRunHooks()
 }
 
@@ -91,8 +90,9 @@ func (a *Memory) AddAll(m Member, rooms ...Room) {
 // member. The socket stays known (it is still in the namespace).
 func (a *Memory) Del(id string, room Room) {
 	a.mu.Lock()
-	if mine := a.sids[id]; mine != nil {
-		delete(mine, room)
+	if mine, ok := a.sids[id]; ok {
+		mine.del(room)
+		a.sids[id] = mine
 	}
 	a.leave(room, id)
 	a.unlockAndRunHooks()
@@ -101,7 +101,8 @@ func (a *Memory) Del(id string, room Room) {
 // DelAll removes the socket id from all its rooms and forgets it.
 func (a *Memory) DelAll(id string) {
 	a.mu.Lock()
-	for r := range a.sids[id] {
+	mine := a.sids[id]
+	for r := range mine.all() {
 		a.leave(r, id)
 	}
 	delete(a.sids, id)
@@ -112,17 +113,18 @@ func (a *Memory) DelAll(id string) {
 // leave takes id out of room's member set, deleting the emptied room.
 // a.mu must be held for writing.
 func (a *Memory) leave(room Room, id string) {
-	set := a.rooms[room]
-	if set == nil {
+	set, ok := a.rooms[room]
+	if !ok {
 		return
 	}
-	if _, ok := set[id]; ok {
-		delete(set, id)
+	if set.del(id) {
 		a.record(hookLeave, room, id)
 	}
-	if len(set) == 0 {
+	if set.len() == 0 {
 		delete(a.rooms, room)
 		a.record(hookDelete, room, "")
+	} else {
+		a.rooms[room] = set
 	}
 }
 
@@ -134,13 +136,13 @@ func (a *Memory) SocketRooms(id string) []Room {
 	if !ok {
 		return nil
 	}
-	return roomList(mine)
+	return roomList(&mine)
 }
 
 // roomList copies a room set into a new non-nil slice.
-func roomList(set map[Room]struct{}) []Room {
-	out := make([]Room, 0, len(set))
-	for r := range set {
+func roomList(set *smallMap[Room, struct{}]) []Room {
+	out := make([]Room, 0, set.len())
+	for r := range set.all() {
 		out = append(out, r)
 	}
 	return out

@@ -18,7 +18,8 @@ func (a *Memory) FetchSockets(ctx context.Context, opts BroadcastOptions) ([]Soc
 	var infos []SocketInfo
 	a.mu.RLock()
 	a.visit(&opts, s, func(id string, m Member) {
-		infos = append(infos, SocketInfo{ID: id, Rooms: roomList(a.sids[id]), Local: m})
+		mine := a.sids[id]
+		infos = append(infos, SocketInfo{ID: id, Rooms: roomList(&mine), Local: m})
 	})
 	a.mu.RUnlock()
 	for i := range infos {

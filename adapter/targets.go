@@ -17,7 +17,9 @@ const maxPooledTargets = 1 << 16
 type scratch struct {
 	targets []Member
 	// except holds the member sets of the Except rooms, looked up once.
-	except []map[string]Member
+	except []smallMap[string, Member]
+	// rooms holds the member sets of the Rooms, when they are few.
+	rooms []smallMap[string, Member]
 	// skip, used with many rooms, holds the ids not to visit: those of the
 	// Except rooms and those already visited.
 	skip map[string]struct{}
@@ -36,6 +38,8 @@ func (s *scratch) release() {
 	s.targets = s.targets[:0]
 	clear(s.except)
 	s.except = s.except[:0]
+	clear(s.rooms)
+	s.rooms = s.rooms[:0]
 	clear(s.skip)
 	scratchPool.Put(s)
 }
@@ -56,7 +60,7 @@ func (a *Memory) visit(opts *BroadcastOptions, s *scratch, fn func(id string, m 
 		return
 	}
 	for _, r := range opts.Except {
-		if set := a.rooms[r]; len(set) > 0 {
+		if set := a.rooms[r]; set.len() > 0 {
 			s.except = append(s.except, set)
 		}
 	}
@@ -68,10 +72,13 @@ func (a *Memory) visit(opts *BroadcastOptions, s *scratch, fn func(id string, m 
 		}
 		return
 	}
-	for i, r := range opts.Rooms {
-		for id, m := range a.rooms[r] {
+	for _, r := range opts.Rooms {
+		s.rooms = append(s.rooms, a.rooms[r])
+	}
+	for i := range s.rooms {
+		for id, m := range s.rooms[i].all() {
 			// An id in an earlier room of the list was visited there.
-			if !inAny(s.except, id) && !a.inAnyRoom(opts.Rooms[:i], id) {
+			if !inAny(s.except, id) && !inAny(s.rooms[:i], id) {
 				fn(id, m)
 			}
 		}
@@ -85,7 +92,8 @@ func (a *Memory) visitWithSet(opts *BroadcastOptions, s *scratch, fn func(id str
 		s.skip = make(map[string]struct{})
 	}
 	for _, r := range opts.Except {
-		for id := range a.rooms[r] {
+		set := a.rooms[r]
+		for id := range set.all() {
 			s.skip[id] = struct{}{}
 		}
 	}
@@ -98,7 +106,8 @@ func (a *Memory) visitWithSet(opts *BroadcastOptions, s *scratch, fn func(id str
 		return
 	}
 	for _, r := range opts.Rooms {
-		for id, m := range a.rooms[r] {
+		set := a.rooms[r]
+		for id, m := range set.all() {
 			if _, ok := s.skip[id]; !ok {
 				s.skip[id] = struct{}{}
 				fn(id, m)
@@ -107,19 +116,9 @@ func (a *Memory) visitWithSet(opts *BroadcastOptions, s *scratch, fn func(id str
 	}
 }
 
-func inAny(sets []map[string]Member, id string) bool {
-	for _, set := range sets {
-		if _, ok := set[id]; ok {
-			return true
-		}
-	}
-	return false
-}
-
-// inAnyRoom reports whether id is in one of rooms. a.mu must be held.
-func (a *Memory) inAnyRoom(rooms []Room, id string) bool {
-	for _, r := range rooms {
-		if _, ok := a.rooms[r][id]; ok {
+func inAny(sets []smallMap[string, Member], id string) bool {
+	for i := range sets {
+		if sets[i].has(id) {
 			return true
 		}
 	}

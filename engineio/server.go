@@ -225,33 +225,16 @@ func (srv *Server) newSession(r *http.Request, transport Transport) *Session {
 	s := &Session{
 		id:        newSessionID(),
 		srv:       srv,
-		request:   handshakeRequest(r),
+		request:   recordRequest(r),
 		done:      make(chan struct{}),
-		pollWake:  make(chan struct{}, 1),
 		transport: transport,
 	}
-	return s
-}
-
-// handshakeRequest keeps what a session needs of the request that opened
-// it. It shares the request's header map and URL rather than cloning them
-// (net/http does not touch them once the handler has them), and keeps
-// neither its body nor its context, which would hold the connection's
-// buffers: a session may live for days.
-func handshakeRequest(r *http.Request) *http.Request {
-	return &http.Request{
-		Method:     r.Method,
-		URL:        r.URL,
-		Proto:      r.Proto,
-		ProtoMajor: r.ProtoMajor,
-		ProtoMinor: r.ProtoMinor,
-		Header:     r.Header,
-		Body:       http.NoBody,
-		Host:       r.Host,
-		RemoteAddr: r.RemoteAddr,
-		RequestURI: r.RequestURI,
-		TLS:        r.TLS,
+	if transport == Polling {
+		// Only a session opened over polling ever has a GET waiting: one
+		// opened over WebSocket refuses GETs before any wait.
+		s.pollWake = make(chan struct{}, 1)
 	}
+	return s
 }
 
 // register adds the session to the server, asks the user for its receiver and

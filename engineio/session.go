@@ -37,7 +37,7 @@ const (
 type Session struct {
 	id      string
 	srv     *Server
-	request *http.Request
+	request requestRecord
 	recv    Receiver
 	done    chan struct{} // closed when the session is closed
 
@@ -78,9 +78,10 @@ func newSessionID() string {
 // ID returns the session id.
 func (s *Session) ID() string { return s.id }
 
-// Request returns the request that opened the session (its body is gone).
-// Headers, URL, query, RemoteAddr and TLS state are what the handshake carried.
-func (s *Session) Request() *http.Request { return s.request }
+// Request returns the request that opened the session, without its body:
+// method, URL, headers, Host, RemoteAddr and TLS state as the handshake
+// carried them. It is rebuilt on each call (see requestRecord).
+func (s *Session) Request() *http.Request { return s.request.rebuild() }
 
 // Transport returns the transport in use now.
 func (s *Session) Transport() Transport {

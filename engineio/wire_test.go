@@ -689,3 +689,37 @@ func TestSessionAndHandshakeLimits(t *testing.T) {
 		h.openPolling()
 	})
 }
+
+// TestSessionRequest: the request a session keeps is rebuilt with what the
+// handshake carried, every value of a repeated header in order.
+func TestSessionRequest(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	req, err := http.NewRequest("GET", h.url+"?EIO=4&transport=polling&token=a%20b", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Add("X-Tenant", "acme")
+	req.Header.Add("X-Multi", "one")
+	req.Header.Add("X-Multi", "two: three")
+	req.Header.Set("Cookie", "k=v; io=x")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	o, _ := parseOpen(t, string(body))
+	r := h.rec.session(o.SID).Request()
+	if r.Method != "GET" || r.URL.Path != "/engine.io/" || r.URL.Query().Get("token") != "a b" {
+		t.Errorf("request line: %s %v", r.Method, r.URL)
+	}
+	if r.Host != req.URL.Host || r.RemoteAddr == "" || r.ProtoMajor != 1 || r.ProtoMinor != 1 {
+		t.Errorf("host %q, remote %q, proto %d.%d", r.Host, r.RemoteAddr, r.ProtoMajor, r.ProtoMinor)
+	}
+	if got := r.Header["X-Multi"]; len(got) != 2 || got[0] != "one" || got[1] != "two: three" {
+		t.Errorf("X-Multi %q", got)
+	}
+	if r.Header.Get("X-Tenant") != "acme" || r.Header.Get("Cookie") != "k=v; io=x" {
+		t.Errorf("headers %v", r.Header)
+	}
+}
