@@ -50,6 +50,10 @@ type wsConn struct {
 	upgradeDue bool
 	stopped    atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
 
+	// deadline is the write deadline last set, as monoNow. It belongs to
+	// the writer goroutine of the moment.
+	deadline int64
+
 	// The reader. At most one goroutine reads at a time: a burst started by
 	// the poller (see netpoll_linux.go) while reading is set, or, for a
 	// connection the poller cannot watch, one that reads until the end.
@@ -582,7 +586,7 @@ func (c *wsConn) write(wb *writeBuffers, ctrl []wsOut, frames []Frame, final boo
 	if final {
 		add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""), false)
 	}
-	c.conn.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
+	c.refreshDeadline()
 	wb.w = wb.bufs
 	_, err := wb.w.WriteTo(c.conn)
 	clear(wb.bufs)
@@ -591,6 +595,25 @@ func (c *wsConn) write(wb *writeBuffers, ctrl []wsOut, frames []Frame, final boo
 	}
 	return err
 }
+
+// refreshDeadline makes sure a write that starts now may take about
+// WriteTimeout. Setting the deadline costs a runtime timer update: it is
+// moved on only once a tenth of the timeout has gone by, not for every
+// write of a connection that gets a message every few milliseconds.
+func (c *wsConn) refreshDeadline() {
+	timeout := int64(c.s.srv.opts.WriteTimeout)
+	now := monoNow()
+	if c.deadline-now > timeout-timeout/10 {
+		return
+	}
+	c.deadline = now + timeout
+	c.conn.SetWriteDeadline(time.Now().Add(c.s.srv.opts.WriteTimeout))
+}
+
+// epoch makes monoNow monotonic.
+var epoch = time.Now()
+
+func monoNow() int64 { return int64(time.Since(epoch)) }
 
 // rsv1Bit is RSV1 in a frame's first byte: the message is compressed.
 const rsv1Bit = 0x40
