@@ -73,7 +73,7 @@ browser: build chromium $(NODE_MODULES) $(WEB_MODULES)
 
 ## fuzz: each fuzz target for FUZZTIME (their seed corpora also run in gotest)
 fuzz:
-	@for pkg in ./parser ./engineio; do \
+	@for pkg in ./parser ./engineio . ./adapter/redis/wire; do \
 		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$target ($(FUZZTIME))"; \
 			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
