@@ -26,6 +26,9 @@ type compareOptions struct {
 	pause     time.Duration
 	cluster   int    // servers of each kind run at once, joined through Redis
 	redis     string // their REDIS_URL
+	// serverCPUs pins the servers to these CPUs (taskset -c), so that a
+	// generator pinned to the others cannot take the server's CPU time.
+	serverCPUs string
 }
 
 func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -44,6 +47,7 @@ func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&opt.pause, "pause", time.Second, "pause between runs")
 	fs.IntVar(&opt.cluster, "cluster", 1, "run this many servers of each kind at once, one cluster through the Redis adapter, with the clients spread over them")
 	fs.StringVar(&opt.redis, "redis", "redis://127.0.0.1:6379/0", "with -cluster: the Redis the servers join (REDIS_URL)")
+	fs.StringVar(&opt.serverCPUs, "server-cpus", "", "run the servers pinned to these CPUs with taskset -c (e.g. 0); pin the generator with taskset too (e.g. taskset -c 1 roomcast-bench compare ...)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +78,11 @@ func compareMain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if opt.cluster > 1 {
 		for i := range servers {
 			servers[i].env = []string{"REDIS_URL=" + opt.redis}
+		}
+	}
+	if opt.serverCPUs != "" {
+		for i := range servers {
+			servers[i].argv = append([]string{"taskset", "-c", opt.serverCPUs}, servers[i].argv...)
 		}
 	}
 	runs, err := alternate(ctx, servers, cfg, opt.rounds, opt.cluster, opt.pause, stderr)
@@ -116,6 +125,9 @@ func report(stdout, stderr io.Writer, servers []serverDef, cfg Config, opt compa
 	what := cfg.describe()
 	if opt.cluster > 1 {
 		what += fmt.Sprintf(", clusters of %d servers over Redis", opt.cluster)
+	}
+	if opt.serverCPUs != "" {
+		what += fmt.Sprintf(", servers pinned to CPU %s", opt.serverCPUs)
 	}
 	fmt.Fprintf(stdout, "%s, %d round(s), servers alternated %s\n\n", what, opt.rounds, strings.Join(names, " "))
 	table.write(stdout)
