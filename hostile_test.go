@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/roomcast/roomcast"
 	"github.com/roomcast/roomcast/internal/sioclient"
+	"github.com/roomcast/roomcast/parser"
 )
 
 // echoServer answers "echo" with its arguments and joins "room" on connection.
@@ -41,34 +43,50 @@ func TestHostileInputs(t *testing.T) {
 	h := echoServer(t, roomcast.Options{})
 	healthy, _ := h.join("/", nil)
 	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
-	cases := map[string]string{
-		"arguments nested 5,000 deep":     `42["echo",` + deep + `]`,
-		"a billion attachments":           `451000000000-["echo",{"_placeholder":true,"num":0}]`,
-		"a huge ack id":                   `4299999999999999999999999["echo"]`,
-		"invalid UTF-8":                   "42[\"echo\",\"\xff\xfe\"]",
-		"a 10,000-character namespace":    "40/" + strings.Repeat("n", 10000) + ",",
-		"an unknown packet type":          `49["echo"]`,
-		"event data that is not an array": `42{"echo":1}`,
-		"a non-string event name":         `42[{"a":1}]`,
-		"a reserved event name":           `42["disconnect"]`,
-		"a placeholder out of range":      `451-["echo",{"_placeholder":true,"num":7}]`,
-		"garbage":                         `4}}}{{{`,
-		"an empty Engine.IO message":      `4`,
+	// Each case closes the connection (a parse error, as the Node.js server
+	// does for a packet its parser refuses), except the unknown namespace,
+	// which is refused with a CONNECT_ERROR on a connection that stays open.
+	const closed = "closed"
+	cases := []struct{ what, raw, want string }{
+		{"arguments nested 5,000 deep", `42["echo",` + deep + `]`, closed},
+		{"a billion attachments", `451000000000-["echo",{"_placeholder":true,"num":0}]`, closed},
+		{"a huge ack id", `4299999999999999999999999["echo"]`, closed},
+		{"invalid UTF-8", "42[\"echo\",\"\xff\xfe\"]", closed},
+		{"a 10,000-character namespace", "40/" + strings.Repeat("n", 10000) + ",", `{"message":"Invalid namespace"}`},
+		{"an unknown packet type", `49["echo"]`, closed},
+		{"event data that is not an array", `42{"echo":1}`, closed},
+		{"a non-string event name", `42[{"a":1}]`, closed},
+		{"a reserved event name", `42["disconnect"]`, closed},
+		{"a placeholder out of range", `451-["echo",{"_placeholder":true,"num":7}]`, closed},
+		{"garbage", `4}}}{{{`, closed},
+		{"an empty Engine.IO message", `4`, closed},
 	}
-	for what, raw := range cases {
+	for _, tc := range cases {
 		c, _ := h.join("/", nil)
-		if err := c.SendRaw(raw); err != nil {
-			t.Fatalf("%s: %v", what, err)
+		if err := c.SendRaw(tc.raw); err != nil {
+			t.Fatalf("%s: %v", tc.what, err)
 		}
-		// The hostile client is either closed or answered; never a hang.
+		// What comes back before the connection closes, or within 2 s;
+		// never a hang.
 		short, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		got := closed
 		for {
-			if _, err := c.Next(short); err != nil {
+			p, err := c.Next(short)
+			if err != nil {
+				if !errors.Is(err, sioclient.ErrClosed) && got == closed {
+					got = "open, nothing received"
+				}
 				break
+			}
+			if p.Type == parser.ConnectError {
+				got = string(p.Data)
 			}
 		}
 		cancel()
-		healthyEcho(t, healthy, what)
+		if got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.what, got, tc.want)
+		}
+		healthyEcho(t, healthy, tc.what)
 	}
 }
 
