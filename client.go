@@ -22,8 +22,7 @@ type client struct {
 	// client is in. A client is in one or a few namespaces: a slice searched
 	// by name is smaller than a map, and as fast for so few.
 	sockets      []*Socket
-	connected    bool        // some socket was ever admitted
-	connectTimer *time.Timer // until the first CONNECT; nil after
+	connectTimer *time.Timer // until a socket is admitted; nil after
 	closed       bool
 }
 
@@ -40,7 +39,7 @@ func (srv *Server) newClient(conn *engineio.Session) engineio.Receiver {
 	// A connection that joins no namespace in time is closed.
 	c.connectTimer = time.AfterFunc(srv.opts.ConnectTimeout, func() {
 		c.mu.Lock()
-		idle := len(c.sockets) == 0 && !c.connected
+		idle := len(c.sockets) == 0
 		c.mu.Unlock()
 		if idle {
 			conn.Close()
@@ -101,9 +100,6 @@ func (c *client) connect(p *parser.Packet) {
 	s := newSocket(ns, c, p.Data)
 	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
-	// The client has joined a namespace in time: the timer is done, and
-	// is not kept for the life of the connection.
-	c.stopConnectTimer()
 	s.tasks.push(func() { ns.admit(s) }, true)
 }
 

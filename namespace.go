@@ -272,6 +272,10 @@ func (ns *Namespace) admit(s *Socket) {
 	}
 	s.state = socketConnected
 	s.mu.Unlock()
+	// The client has joined a namespace in time: the timer is done, and is
+	// not kept for the life of the connection. (A refused CONNECT leaves it
+	// running, as the Node.js server does.)
+	s.client.stopConnectTimer()
 
 	ns.mu.Lock()
 	ns.sockets[s.id] = s

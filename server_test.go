@@ -439,6 +439,25 @@ func TestConnectTimeout(t *testing.T) {
 	}
 }
 
+// TestConnectTimeoutAfterRefusal: a CONNECT that a middleware refuses does
+// not stop the connect timeout; the connection is closed when it ends, as
+// with the Node.js server.
+func TestConnectTimeoutAfterRefusal(t *testing.T) {
+	h := newHarness(t, roomcast.Options{ConnectTimeout: 200 * time.Millisecond})
+	h.srv.Use(func(ctx context.Context, s *roomcast.Socket) error {
+		return errors.New("not you")
+	})
+	c := h.dial()
+	if _, err := c.Connect(ctx(t), "/", nil); err == nil {
+		t.Fatal("the middleware's refusal did not reach the client")
+	}
+	select {
+	case <-c.Done():
+	case <-time.After(3 * time.Second):
+		t.Fatal("a connection whose only CONNECT was refused was kept")
+	}
+}
+
 func TestShutdownDisconnectsSockets(t *testing.T) {
 	srv := roomcast.NewServer(roomcast.Options{})
 	hs := httptest.NewServer(srv)

@@ -15,10 +15,12 @@ import (
 // which Socket.IO does at most once per socket. Neither the body nor the
 // context is kept: they hold the connection's buffers.
 type requestRecord struct {
-	method, uri, proto string
-	host, remoteAddr   string
-	header             string // "Name: value\r\n" for each value
-	tls                *tls.ConnectionState
+	method, proto    string
+	uri              string // RequestURI, as the request line had it
+	url              string // URL.RequestURI(): differs if a middleware rewrote URL
+	host, remoteAddr string
+	header           string // "Name: value\r\n" for each value
+	tls              *tls.ConnectionState
 }
 
 func recordRequest(r *http.Request) requestRecord {
@@ -40,13 +42,14 @@ func recordRequest(r *http.Request) requestRecord {
 			b.WriteString("\r\n")
 		}
 	}
-	uri := r.RequestURI
-	if uri == "" && r.URL != nil {
-		uri = r.URL.RequestURI()
+	target := r.URL.RequestURI()
+	if target == r.RequestURI {
+		target = r.RequestURI // one string kept, not two equal ones
 	}
 	return requestRecord{
 		method:     r.Method,
-		uri:        uri,
+		uri:        r.RequestURI,
+		url:        target,
 		proto:      r.Proto,
 		host:       r.Host,
 		remoteAddr: r.RemoteAddr,
@@ -56,7 +59,7 @@ func recordRequest(r *http.Request) requestRecord {
 }
 
 func (rec *requestRecord) rebuild() *http.Request {
-	u, err := url.ParseRequestURI(rec.uri)
+	u, err := url.ParseRequestURI(rec.url)
 	if err != nil { // it was parsed once already: not expected
 		u = &url.URL{Path: "/"}
 	}

@@ -111,7 +111,10 @@ func (srv *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	transport := Transport(q.Get("transport"))
-	upgrade := isWebSocketUpgrade(r)
+	// As in the reference server, only a WebSocket request is an upgrade:
+	// an Upgrade header on a polling request does not let it past the
+	// check that the session uses the transport it names.
+	upgrade := transport == WebSocket && isWebSocketUpgrade(r)
 
 	s, rerr := srv.verify(r, q, transport, upgrade)
 	if rerr != nil && rerr.code == codeUnknownSID && transport == Polling &&

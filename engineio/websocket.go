@@ -45,10 +45,11 @@ type wsConn struct {
 	// guarded by s.mu
 	ctrl    []wsOut // frames for this connection only: the probe answer, pongs, close
 	writing bool    // a writer goroutine is running (see notifyLocked)
-	// upgradeDue: the client sent the upgrade packet while the probe answer
-	// was still queued; the writer completes the upgrade once it is written.
-	upgradeDue bool
-	stopped    atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
+	// The probe answer ("3probe") is queued (probeQueued), then written
+	// (probeSent). upgradeDue: the client sent the upgrade packet before it
+	// was written; the writer completes the upgrade once it is.
+	probeQueued, probeSent, upgradeDue bool
+	stopped                            atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
 
 	// deadline is the write deadline last set, as monoNow. It belongs to
 	// the writer goroutine of the moment.
@@ -207,13 +208,18 @@ func (srv *Server) openWebSocket(w http.ResponseWriter, r *http.Request, s *Sess
 	}
 	s.ws = c
 	// The open packet is queued before the user hears of the session, so
-	// that it is the first frame whatever the user sends.
-	s.Send(srv.openFrame(s, WebSocket))
+	// that it is the first frame whatever the user sends; the writer starts
+	// once the session is registered, so that it never sees one half made.
+	open := srv.openFrame(s, WebSocket)
+	s.queue, s.queued = append(s.queue, open), open.size()
 	if !srv.register(s) {
 		c.writeClose(ws.StatusGoingAway)
-		c.conn.Close()
+		c.shutdown()
 		return
 	}
+	s.mu.Lock()
+	c.notifyLocked()
+	s.mu.Unlock()
 	// The handler's goroutine (its stack grown by net/http) ends; bursts of
 	// reads start when messages arrive.
 	c.startReading()
@@ -225,9 +231,17 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	s.mu.Lock()
 	ok := s.state == stateOpen && s.transport == Polling && s.probe == nil &&
 		!s.accepting && !srv.opts.DisableUpgrades
-	// The slot is taken before the handshake: a second WebSocket that comes
-	// while this one is being accepted is the one refused.
-	s.accepting = ok
+	if ok {
+		// The slot is taken before the handshake: a second WebSocket that
+		// comes while this one is being accepted is the one refused. It is
+		// given back however this function ends (a Headers hook may panic).
+		s.accepting = true
+		defer func() {
+			s.mu.Lock()
+			s.accepting = false
+			s.mu.Unlock()
+		}()
+	}
 	s.mu.Unlock()
 	if !ok {
 		// A WebSocket for a session that is upgraded or upgrading already is
@@ -241,13 +255,9 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 	}
 	c, err := srv.accept(w, r, s, false)
 	if err != nil {
-		s.mu.Lock()
-		s.accepting = false
-		s.mu.Unlock()
 		return
 	}
 	s.mu.Lock()
-	s.accepting = false
 	if s.state != stateOpen || s.probe != nil || s.transport != Polling {
 		s.mu.Unlock()
 		c.shutdown()
@@ -263,7 +273,9 @@ func (srv *Server) upgradeSession(w http.ResponseWriter, r *http.Request, s *Ses
 // goes on over polling.
 func (s *Session) abortUpgrade(c *wsConn) {
 	s.mu.Lock()
-	if s.probe != c {
+	if s.probe != c || c.upgradeDue {
+		// Once the client has sent the upgrade packet, it uses c only: a
+		// timer that fired as the packet came does not undo it.
 		s.mu.Unlock()
 		return
 	}
@@ -283,6 +295,7 @@ func (s *Session) onProbePacket(c *wsConn, p packet) {
 	switch {
 	case p.typ == PacketPing && string(p.data) == "probe":
 		c.ctrl = append(c.ctrl, wsOut{ws.OpText, frameProbe.Data})
+		c.probeQueued = true
 		c.notifyLocked()
 		// The client pauses polling: its pending GET, or one that comes
 		// later, is released with a noop after upgradePollDelay, unless the
@@ -295,10 +308,11 @@ func (s *Session) onProbePacket(c *wsConn, p packet) {
 		}
 	case p.typ == PacketUpgrade && s.probed:
 		s.upgradeTimer.Stop()
-		if c.writing || len(c.ctrl) > 0 {
+		if !c.probeSent {
 			// The client may take the refusal of its next GET as the end of
 			// polling only once it has the probe answer, so the switch waits
-			// for the writer to have sent it.
+			// for the writer to have sent it. Meanwhile the client's packets
+			// on c are the session's (see isActive).
 			c.upgradeDue = true
 			return
 		}
@@ -457,11 +471,13 @@ func (c *wsConn) readFrame() bool {
 	return true
 }
 
-// isActive reports whether c is the session's transport (not a probe).
+// isActive reports whether c is the session's transport (not a probe), or
+// the probe of an upgrade the client has completed on its side: its
+// packets are the session's, and its failure ends the session.
 func (c *wsConn) isActive() bool {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
-	return c.s.ws == c
+	return c.s.ws == c || (c.s.probe == c && c.upgradeDue)
 }
 
 // send queues a frame for this connection only.
@@ -490,12 +506,10 @@ func (c *wsConn) writeLoop() {
 	defer writeBuffersPool.Put(wb)
 	for {
 		s.mu.Lock()
-		if c.upgradeDue && len(c.ctrl) == 0 && s.probe == c && s.state != stateClosed {
-			// The probe answer is out. (c.writing is set: no second writer starts.)
-			s.completeUpgradeLocked(c)
-		}
 		ctrl := c.ctrl
 		c.ctrl = nil
+		answering := c.probeQueued // ctrl holds the probe answer
+		c.probeQueued = false
 		var frames []Frame
 		active := s.ws == c
 		if active {
@@ -520,10 +534,20 @@ func (c *wsConn) writeLoop() {
 		case err != nil:
 			if c.isActive() {
 				s.closeNow(ReasonTransportError, err)
+			} else {
+				s.abortUpgrade(c) // no reader may be left to notice
 			}
 			c.shutdown()
 			c.stopWriting()
 			return
+		case answering:
+			s.mu.Lock()
+			c.probeSent = true
+			if c.upgradeDue && s.probe == c && s.state != stateClosed {
+				// c.writing is set: no second writer starts.
+				s.completeUpgradeLocked(c)
+			}
+			s.mu.Unlock()
 		case final:
 			s.closeNow(s.reasonNow(), nil)
 			c.stopWriting()

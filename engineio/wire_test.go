@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
@@ -721,5 +722,81 @@ func TestSessionRequest(t *testing.T) {
 	}
 	if r.Header.Get("X-Tenant") != "acme" || r.Header.Get("Cookie") != "k=v; io=x" {
 		t.Errorf("headers %v", r.Header)
+	}
+}
+
+// TestUpgradePipelined: a client that sends "2probe", "5" and a message at
+// once, without waiting for "3probe", is upgraded, and its message is the
+// session's.
+func TestUpgradePipelined(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	for i := 0; i < 20; i++ {
+		sid := h.openPolling()
+		c, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.sendText("2probe")
+		c.sendText("5")
+		c.sendText("4hello")
+		c.expect("3probe")
+		c.expect("4hello")
+		if tr := h.rec.session(sid).Transport(); tr != engineio.WebSocket {
+			t.Fatalf("transport %q after the upgrade", tr)
+		}
+	}
+}
+
+// TestPollingWithUpgradeHeader: an Upgrade header does not let a polling
+// request into a session that uses WebSocket.
+func TestPollingWithUpgradeHeader(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, true)
+	c, err := h.dialWS("EIO=4&transport=websocket")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _, err := c.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := parseOpen(t, msg)
+	req, _ := http.NewRequest("POST", h.url+"?EIO=4&transport=polling&sid="+o.SID, strings.NewReader("4injected"))
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Connection", "Upgrade")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 400 {
+		t.Errorf("POST with an Upgrade header into a WebSocket session: %d, want 400", res.StatusCode)
+	}
+}
+
+// TestSessionRequestAfterMiddleware: the request kept for the session has
+// the URL the handler saw, after a middleware such as http.StripPrefix.
+func TestSessionRequestAfterMiddleware(t *testing.T) {
+	rec := newRecorder(false)
+	srv := engineio.NewServer(engineio.Options{}, rec.open)
+	hs := httptest.NewServer(http.StripPrefix("/api", srv))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.Close()
+	})
+	res, err := http.Get(hs.URL + "/api/engine.io/?EIO=4&transport=polling&k=v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	o, _ := parseOpen(t, string(body))
+	r := rec.session(o.SID).Request()
+	if r.URL.Path != "/engine.io/" || r.URL.Query().Get("k") != "v" {
+		t.Errorf("URL %v, want /engine.io/?...k=v", r.URL)
+	}
+	if r.RequestURI != "/api/engine.io/?EIO=4&transport=polling&k=v" {
+		t.Errorf("RequestURI %q", r.RequestURI)
 	}
 }
