@@ -191,6 +191,33 @@ func (h *harness) openPolling() string {
 	return o.SID
 }
 
+// openProbe opens a session over polling and a WebSocket for its upgrade,
+// which it returns with the session id.
+func (h *harness) openProbe() (*wsClient, string) {
+	h.t.Helper()
+	sid := h.openPolling()
+	c, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c, sid
+}
+
+// openWS opens a session over WebSocket and returns it with its id.
+func (h *harness) openWS() (*wsClient, string) {
+	h.t.Helper()
+	c, err := h.dialWS("EIO=4&transport=websocket")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	msg, _, err := c.read()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	o, _ := parseOpen(h.t, msg)
+	return c, o.SID
+}
+
 func (h *harness) poll(sid string) (int, string) {
 	h.t.Helper()
 	code, body, _ := h.do("GET", "EIO=4&transport=polling&sid="+sid, "")

@@ -395,11 +395,7 @@ func TestUpgrade(t *testing.T) {
 func TestUpgradeProbeAnswerBeforePollRefusal(t *testing.T) {
 	h := newHarness(t, engineio.Options{}, true)
 	for i := 0; i < 20; i++ {
-		sid := h.openPolling()
-		c, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, sid := h.openProbe()
 		c.sendText("2probe")
 		c.sendText("5")
 		if code, body := h.poll(sid); code != 400 {
@@ -731,11 +727,7 @@ func TestSessionRequest(t *testing.T) {
 func TestUpgradePipelined(t *testing.T) {
 	h := newHarness(t, engineio.Options{}, true)
 	for i := 0; i < 20; i++ {
-		sid := h.openPolling()
-		c, err := h.dialWS("EIO=4&transport=websocket&sid=" + sid)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, sid := h.openProbe()
 		c.sendText("2probe")
 		c.sendText("5")
 		c.sendText("4hello")
@@ -751,16 +743,8 @@ func TestUpgradePipelined(t *testing.T) {
 // request into a session that uses WebSocket.
 func TestPollingWithUpgradeHeader(t *testing.T) {
 	h := newHarness(t, engineio.Options{}, true)
-	c, err := h.dialWS("EIO=4&transport=websocket")
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, _, err := c.read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, _ := parseOpen(t, msg)
-	req, _ := http.NewRequest("POST", h.url+"?EIO=4&transport=polling&sid="+o.SID, strings.NewReader("4injected"))
+	_, sid := h.openWS()
+	req, _ := http.NewRequest("POST", h.url+"?EIO=4&transport=polling&sid="+sid, strings.NewReader("4injected"))
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Connection", "Upgrade")
 	res, err := http.DefaultClient.Do(req)
