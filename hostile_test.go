@@ -45,8 +45,9 @@ func TestHostileInputs(t *testing.T) {
 	deep := strings.Repeat("[", 5000) + strings.Repeat("]", 5000)
 	// Each case closes the connection (a parse error, as the Node.js server
 	// does for a packet its parser refuses), except the unknown namespace,
-	// which is refused with a CONNECT_ERROR on a connection that stays open.
-	const closed = "closed"
+	// which is refused with a CONNECT_ERROR on a connection that stays open,
+	// and a stray upgrade packet, which the reference server ignores too.
+	const closed, ignored = "closed", "open, nothing received"
 	cases := []struct{ what, raw, want string }{
 		{"arguments nested 5,000 deep", `42["echo",` + deep + `]`, closed},
 		{"a billion attachments", `451000000000-["echo",{"_placeholder":true,"num":0}]`, closed},
@@ -60,6 +61,9 @@ func TestHostileInputs(t *testing.T) {
 		{"a placeholder out of range", `451-["echo",{"_placeholder":true,"num":7}]`, closed},
 		{"garbage", `4}}}{{{`, closed},
 		{"an empty Engine.IO message", `4`, closed},
+		{"an unknown Engine.IO packet type", `x`, closed},
+		{"a probe ping on an open WebSocket", `2probe`, closed},
+		{"an upgrade packet on an open WebSocket", `5`, ignored},
 	}
 	for _, tc := range cases {
 		c, _ := h.join("/", nil)
@@ -74,7 +78,7 @@ func TestHostileInputs(t *testing.T) {
 			p, err := c.Next(short)
 			if err != nil {
 				if !errors.Is(err, sioclient.ErrClosed) && got == closed {
-					got = "open, nothing received"
+					got = ignored
 				}
 				break
 			}
