@@ -67,6 +67,11 @@ func (p *poller) watch(c *wsConn) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if c.stopped.Load() {
+		// shutdown has run forget already (it sets stopped first, then takes
+		// p.mu): a registration made now would never be removed.
+		return false
+	}
 	if !p.running && !p.startLocked() {
 		return false
 	}

@@ -107,6 +107,9 @@ func (c *wsConn) startReading() {
 	// at once and own the buffer.
 	early := c.br != nil && c.br.Buffered() > 0
 	if !netpoll.watch(c) {
+		if c.stopped.Load() {
+			return // closed already: nothing to read
+		}
 		c.reading.Store(true)
 		c.s.srv.workers.Add(1)
 		go c.readLoop()
@@ -396,8 +399,8 @@ func (c *wsConn) readFrame() bool {
 	if rsv1 && h.Fin {
 		room = int64(len(deflateTail))
 	}
-	payload := make([]byte, h.Length, h.Length+room)
-	if _, err := io.ReadFull(c.br, payload); err != nil {
+	payload, err := readPayload(c.br, h.Length, room)
+	if err != nil {
 		c.fail(ReasonTransportClose, err)
 		return false
 	}
@@ -469,6 +472,36 @@ func (c *wsConn) readFrame() bool {
 		s.onProbePacket(c, p)
 	}
 	return true
+}
+
+// payloadChunk is how much of a payload is allocated before its bytes
+// arrive; beyond it the buffer grows with what has come.
+const payloadChunk = 64 << 10
+
+// readPayload reads a payload of n bytes, with room spare bytes of
+// capacity. The buffer grows as the bytes arrive: a frame header that
+// announces a megabyte and no more would otherwise pin a megabyte per
+// connection until the ping timeout.
+func readPayload(r io.Reader, n, room int64) ([]byte, error) {
+	if n <= payloadChunk {
+		b := make([]byte, n, n+room)
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	b := make([]byte, 0, payloadChunk)
+	for int64(len(b)) < n {
+		if len(b) == cap(b) {
+			next := min(int64(2*cap(b)), n+room)
+			b = append(make([]byte, 0, next), b...)
+		}
+		want := min(int64(cap(b)), n)
+		m, err := io.ReadFull(r, b[len(b):want])
+		b = b[:len(b)+m]
+		if err != nil {
+			return b, err
+		}
+	}
+	return b, nil
 }
 
 // isActive reports whether c is the session's transport (not a probe), or
