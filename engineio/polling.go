@@ -32,9 +32,10 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	var upgradeWait <-chan time.Time
+	release := false // the upgrade check's delay is over: answer a noop
 	for {
 		s.mu.Lock()
-		frames, final, refused := s.pollTakeLocked()
+		frames, final, refused := s.pollTakeLocked(release)
 		if frames == nil && !refused && s.probed && upgradeWait == nil {
 			t := time.NewTimer(upgradePollDelay)
 			defer t.Stop()
@@ -65,9 +66,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.pollWake:
 		case <-upgradeWait:
-			s.mu.Lock()
-			s.releasePoll = true
-			s.mu.Unlock()
+			release = true
 		case <-r.Context().Done():
 			s.mu.Lock()
 			s.polling = false
@@ -85,8 +84,9 @@ func (s *Session) reasonNow() Reason {
 }
 
 // pollTakeLocked decides what a pending GET answers now: frames to write
-// (final when they end a graceful close), a refusal, or nothing yet.
-func (s *Session) pollTakeLocked() (frames []Frame, final, refused bool) {
+// (final when they end a graceful close), a refusal, or nothing yet; with
+// release (the upgrade check's delay is over), a noop rather than nothing.
+func (s *Session) pollTakeLocked(release bool) (frames []Frame, final, refused bool) {
 	switch {
 	case s.state == stateClosed:
 		if s.reason == ReasonTransportClose {
@@ -103,8 +103,7 @@ func (s *Session) pollTakeLocked() (frames []Frame, final, refused bool) {
 		return s.takeLocked(), false, false
 	case s.state == stateClosing:
 		return []Frame{frameClose}, true, false
-	case s.releasePoll:
-		s.releasePoll = false
+	case release:
 		return []Frame{frameNoop}, false, false
 	}
 	return nil, false, false

@@ -58,7 +58,6 @@ type Session struct {
 	pongDeadline time.Time // when the awaited pong is overdue
 	polling      bool      // a GET is pending
 	posting      bool      // a POST is being read
-	releasePoll  bool      // answer the pending GET with a noop (the upgrade asks for it)
 	ws           *wsConn   // the active WebSocket, once the session uses one
 	probe        *wsConn   // a WebSocket that is upgrading the session
 	probed       bool      // the probe answered "3probe": the polling side is paused

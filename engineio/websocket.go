@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -51,7 +52,7 @@ type wsConn struct {
 	probeQueued, probeSent, upgradeDue bool
 	stopped                            atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
 
-	// deadline is the write deadline last set, as monoNow. It belongs to
+	// deadline is the write deadline last set, in ns since epoch. It belongs to
 	// the writer goroutine of the moment.
 	deadline int64
 
@@ -490,9 +491,8 @@ func readPayload(r io.Reader, n, room int64) ([]byte, error) {
 	}
 	b := make([]byte, 0, payloadChunk)
 	for int64(len(b)) < n {
-		if len(b) == cap(b) {
-			next := min(int64(2*cap(b)), n+room)
-			b = append(make([]byte, 0, next), b...)
+		if len(b) == cap(b) { // double, up to what the payload needs
+			b = slices.Grow(b, int(min(int64(len(b)), n+room-int64(len(b)))))
 		}
 		want := min(int64(cap(b)), n)
 		m, err := io.ReadFull(r, b[len(b):want])
@@ -658,19 +658,18 @@ func (c *wsConn) write(wb *writeBuffers, ctrl []wsOut, frames []Frame, final boo
 // moved on only once a tenth of the timeout has gone by, not for every
 // write of a connection that gets a message every few milliseconds.
 func (c *wsConn) refreshDeadline() {
-	timeout := int64(c.s.srv.opts.WriteTimeout)
-	now := monoNow()
-	if c.deadline-now > timeout-timeout/10 {
+	timeout := c.s.srv.opts.WriteTimeout
+	now := time.Now()
+	since := int64(now.Sub(epoch)) // monotonic
+	if c.deadline-since > int64(timeout-timeout/10) {
 		return
 	}
-	c.deadline = now + timeout
-	c.conn.SetWriteDeadline(time.Now().Add(c.s.srv.opts.WriteTimeout))
+	c.deadline = since + int64(timeout)
+	c.conn.SetWriteDeadline(now.Add(timeout))
 }
 
-// epoch makes monoNow monotonic.
+// epoch is what c.deadline counts from: an int64 is a third of a time.Time.
 var epoch = time.Now()
-
-func monoNow() int64 { return int64(time.Since(epoch)) }
 
 // rsv1Bit is RSV1 in a frame's first byte: the message is compressed.
 const rsv1Bit = 0x40
