@@ -24,6 +24,11 @@ type client struct {
 	sockets      []*Socket
 	connectTimer *time.Timer // until a socket is admitted; nil after
 	closed       bool
+
+	// ready lists the dispatchers that the packets of the current read have
+	// made ready to run; the reader runs them once it has stopped reading
+	// (Deferred). Used only by the reader.
+	ready *dispatcher
 }
 
 // errInvalidNamespace is the standard refusal of an unknown namespace.
@@ -71,8 +76,20 @@ func (c *client) OnMessage(data []byte, binary bool) {
 	s := c.socketLocked(p.Namespace)
 	c.mu.Unlock()
 	if s != nil {
-		s.onPacket(p)
+		s.onPacket(p, &c.ready)
 	}
+}
+
+// Deferred implements engineio.Deferrer: the reader that has delivered
+// events runs the dispatchers they woke, rather than a goroutine started
+// for each.
+func (c *client) Deferred() func() {
+	d := c.ready
+	if d == nil {
+		return nil
+	}
+	c.ready = nil
+	return d.runReady
 }
 
 // OnClose implements engineio.Receiver.
@@ -100,7 +117,7 @@ func (c *client) connect(p *parser.Packet) {
 	s := newSocket(ns, c, p.Data)
 	c.sockets = append(c.sockets, s)
 	c.mu.Unlock()
-	s.tasks.push(func() { ns.admit(s) }, true)
+	s.tasks.push(func() { ns.admit(s) }, true, &c.ready)
 }
 
 // write queues frames on the connection.

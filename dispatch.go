@@ -2,6 +2,8 @@ package roomcast
 
 import (
 	"sync"
+
+	"github.com/roomcast/roomcast/internal/gostack"
 )
 
 // dispatcher runs a socket's handlers one at a time, in the order their
@@ -12,12 +14,19 @@ type dispatcher struct {
 	mu      sync.Mutex
 	queue   []func()
 	running bool
+	// nextReady links the dispatchers that a reader has made ready to run
+	// (see client.Deferred).
+	nextReady *dispatcher
 }
 
 // push queues a task. It returns false, queuing nothing, when the queue is at
 // its bound and force is false: the caller decides what a socket that lets
 // work pile up deserves.
-func (d *dispatcher) push(task func(), force bool) bool {
+//
+// A dispatcher that must start gets a goroutine of its own, unless ready is
+// given: the connection's reader then links it there and runs it once it
+// has stopped reading (client.Deferred).
+func (d *dispatcher) push(task func(), force bool, ready **dispatcher) bool {
 	d.mu.Lock()
 	if !force && len(d.queue) >= d.srv.opts.MaxPendingEvents {
 		d.mu.Unlock()
@@ -26,16 +35,23 @@ func (d *dispatcher) push(task func(), force bool) bool {
 	d.queue = append(d.queue, task)
 	start := !d.running
 	d.running = true
+	if start && ready != nil {
+		d.nextReady, *ready = *ready, d
+	}
 	d.mu.Unlock()
 	if start {
 		d.srv.workers.Add(1)
-		go d.run()
+		if ready == nil {
+			go d.run()
+		}
 	}
 	return true
 }
 
+// run runs the queued tasks until there are none.
 func (d *dispatcher) run() {
 	defer d.srv.workers.Done()
+	gostack.Grow()
 	for {
 		d.mu.Lock()
 		if len(d.queue) == 0 {
@@ -49,5 +65,23 @@ func (d *dispatcher) run() {
 		d.queue = d.queue[1:]
 		d.mu.Unlock()
 		task()
+	}
+}
+
+// runReady runs d and the dispatchers linked after it: the last one on the
+// calling goroutine, the others on goroutines of their own, since a handler
+// may block and must hold up no other namespace's.
+func (d *dispatcher) runReady() {
+	for {
+		d.mu.Lock()
+		next := d.nextReady
+		d.nextReady = nil
+		d.mu.Unlock()
+		if next == nil {
+			d.run()
+			return
+		}
+		go d.run()
+		d = next
 	}
 }

@@ -298,6 +298,12 @@ func (s *Socket) Disconnect(close bool) {
 func (s *Socket) writePacket(p *parser.Packet, volatile bool) error {
 	frames := encodeFrames(p)
 	s.notifyOutgoing(p)
+	if !volatile {
+		// A packet for this socket alone (an ack, an emit): written by this
+		// goroutine when the connection is idle, rather than by a writer
+		// started for it. Broadcasts (Deliver) keep to the writers.
+		return s.client.conn.SendNow(frames...)
+	}
 	return s.client.write(frames, volatile)
 }
 
@@ -375,8 +381,9 @@ func (s *Socket) registerAck(id uint64, fn func(adapter.Reply)) {
 }
 
 // onPacket handles a packet for this socket; it runs on the read loop, so
-// it only resolves acks and queues events.
-func (s *Socket) onPacket(p *parser.Packet) {
+// it only resolves acks and queues events, linking the socket's dispatcher
+// to ready if it has to start (see dispatcher.push).
+func (s *Socket) onPacket(p *parser.Packet, ready **dispatcher) {
 	switch p.Type {
 	case parser.Event, parser.BinaryEvent:
 		e, err := eventOf(p)
@@ -387,7 +394,7 @@ func (s *Socket) onPacket(p *parser.Packet) {
 		if !s.Connected() {
 			return
 		}
-		if !s.tasks.push(func() { s.dispatch(e) }, false) {
+		if !s.tasks.push(func() { s.dispatch(e) }, false, ready) {
 			s.ns.srv.opts.Logger.Warn("roomcast: socket's event queue is full; disconnecting",
 				"sid", s.id, "nsp", s.ns.name, "bound", s.ns.srv.opts.MaxPendingEvents)
 			s.client.conn.Close()
@@ -492,7 +499,7 @@ func (s *Socket) close(reason Reason) {
 		for _, h := range after {
 			s.runHook(h, reason, "disconnect")
 		}
-	}, true)
+	}, true, nil)
 }
 
 func (s *Socket) runHook(h func(Reason), reason Reason, what string) {

@@ -57,13 +57,9 @@ func eventID(ev *syscall.EpollEvent) uint64 {
 // socket, or epoll failed): the caller then gives it a reader goroutine of
 // its own.
 func (p *poller) watch(c *wsConn) bool {
-	sc, ok := c.conn.(syscall.Conn)
-	if !ok {
-		return false
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return false
+	raw := c.raw
+	if raw == nil {
+		return false // not a socket
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -87,7 +83,7 @@ func (p *poller) watch(c *wsConn) bool {
 		p.wakeIfEmptyLocked()
 		return false
 	}
-	c.raw, c.pollID = raw, id
+	c.pollID = id
 	p.conns[id] = c
 	return true
 }

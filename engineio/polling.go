@@ -125,6 +125,9 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.posting = false
 		s.mu.Unlock()
+		// Not on this goroutine: the client waits for the response before
+		// it sends its next POST, and the work may wait for that POST.
+		s.runDeferred(false)
 	}()
 
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/octet-stream") {

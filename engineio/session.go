@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -18,6 +19,42 @@ type Receiver interface {
 	OnMessage(data []byte, binary bool)
 	// OnClose is called exactly once, when the session has closed.
 	OnClose(reason Reason, err error)
+}
+
+// A Deferrer is a Receiver that leaves work for the goroutine that
+// delivered its messages. Handling a message often means starting a
+// goroutine (Socket.IO runs handlers off the reader); the goroutine that
+// read a burst of WebSocket messages has nothing left to do once it has
+// handed the connection back to the poller, and can do that work itself.
+type Deferrer interface {
+	Receiver
+	// Deferred is called by the reader after one or more OnMessage calls,
+	// while it still reads the transport, so that it sees them all. The
+	// work it returns (nil for none) runs once the reader has stopped
+	// reading: on the same goroutine, or on one of its own. The work may
+	// block: the session goes on being read by other goroutines meanwhile.
+	Deferred() func()
+}
+
+// runDeferred runs the work that the receiver left for the reader of its
+// messages: on the calling goroutine when inline, else on a new one.
+func (s *Session) runDeferred(inline bool) {
+	d, ok := s.recv.(Deferrer)
+	if !ok {
+		return
+	}
+	work := d.Deferred()
+	switch {
+	case work == nil:
+	case inline:
+		work()
+	default:
+		s.srv.workers.Add(1)
+		go func() {
+			defer s.srv.workers.Done()
+			work()
+		}()
+	}
 }
 
 type sessionState uint8
@@ -114,6 +151,47 @@ func (s *Session) Send(frames ...Frame) error {
 	}
 	s.enqueueLocked(frames, n)
 	s.mu.Unlock()
+	return nil
+}
+
+// SendNow is Send for a message that should leave at once: a reply to one
+// client, say. When the session's WebSocket has nothing queued and no writer
+// running, the calling goroutine writes the frames itself, as far as the
+// socket takes them without waiting, and leaves the rest to the writer. A
+// lone message then costs no writer goroutine. Broadcasts are better sent
+// with Send: their writers run in parallel, each sending its connection's
+// backlog in one write.
+func (s *Session) SendNow(frames ...Frame) error {
+	if !canWriteNow {
+		return s.Send(frames...)
+	}
+	s.mu.Lock()
+	c := s.ws
+	if s.state != stateOpen || s.transport != WebSocket || c == nil || c.raw == nil || c.deflate ||
+		c.writing || len(c.ctrl) > 0 || len(s.queue) > 0 || c.stopped.Load() {
+		s.mu.Unlock()
+		return s.Send(frames...)
+	}
+	c.writing = true // Send and the heartbeat queue meanwhile; no writer starts
+	s.mu.Unlock()
+
+	rest, err := c.writeNow(frames)
+
+	s.mu.Lock()
+	c.writing = false
+	if err == nil {
+		if rest != nil {
+			c.ctrl = slices.Insert(c.ctrl, 0, wsOut{op: opRaw, data: rest})
+		}
+		if len(c.ctrl) > 0 || len(s.queue) > 0 || s.state == stateClosing {
+			c.notifyLocked()
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.closeNow(ReasonTransportError, err)
+		c.shutdown()
+	}
 	return nil
 }
 

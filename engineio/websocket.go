@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gobwas/ws"
+
+	"github.com/roomcast/roomcast/internal/gostack"
 )
 
 // The WebSocket transport. gobwas/ws does the opening handshake and parses
@@ -66,7 +68,7 @@ type wsConn struct {
 	fragOp     ws.OpCode     // its opcode, 0 when none is being read
 	compressed bool          // the message being read is compressed (RSV1 on its first frame)
 
-	raw    syscall.RawConn // the socket, for the poller
+	raw    syscall.RawConn // the socket, for the poller and SendNow; nil when conn is not one
 	pollID uint64          // the poller's id of the registration, 0 for none
 }
 
@@ -135,6 +137,7 @@ func (c *wsConn) startBurst() {
 // to its end, waiting for its bytes if need be.
 func (c *wsConn) readBurst() {
 	defer c.s.srv.workers.Done()
+	gostack.Grow()
 	if c.br == nil {
 		c.br = readerPool.Get().(*bufio.Reader)
 		c.br.Reset(c.conn)
@@ -142,6 +145,7 @@ func (c *wsConn) readBurst() {
 	for {
 		if !c.readFrame() {
 			c.releaseReader()
+			c.s.runDeferred(true) // the connection has failed: nothing more to read
 			return
 		}
 		if c.br.Buffered() == 0 {
@@ -149,11 +153,21 @@ func (c *wsConn) readBurst() {
 		}
 	}
 	c.releaseReader()
+	// The work the messages left is taken while this goroutine is still
+	// the reader, and done once it no longer is: the goroutine that a
+	// Socket.IO handler would have started runs here instead.
+	var work func()
+	if d, ok := c.s.recv.(Deferrer); ok {
+		work = d.Deferred()
+	}
 	c.reading.Store(false)
 	if !netpoll.rearm(c) && !c.stopped.Load() && c.reading.CompareAndSwap(false, true) {
 		// Still open but no longer watched: read the usual way.
 		c.s.srv.workers.Add(1)
 		go c.readLoop()
+	}
+	if work != nil {
+		work()
 	}
 }
 
@@ -196,12 +210,16 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, s *Session, ha
 	if rw.Reader.Buffered() > 0 {
 		br = rw.Reader
 	}
-	return &wsConn{
+	c := &wsConn{
 		s:       s,
 		conn:    conn,
 		br:      br,
 		deflate: deflated != nil && deflated(),
-	}, nil
+	}
+	if sc, ok := conn.(syscall.Conn); ok {
+		c.raw, _ = sc.SyscallConn()
+	}
+	return c, nil
 }
 
 // openWebSocket opens a session over WebSocket: the open packet is its first frame.
@@ -355,7 +373,9 @@ func (c *wsConn) readLoop() {
 		c.br = bufio.NewReaderSize(c.conn, wsReadBuffer)
 	}
 	for c.readFrame() {
+		c.s.runDeferred(false) // this goroutine goes on reading
 	}
+	c.s.runDeferred(true)
 }
 
 // fail ends the connection after a read error: the session with it, or
@@ -600,57 +620,111 @@ func (c *wsConn) stopWriting() {
 type writeBuffers struct {
 	headers []byte
 	bufs    net.Buffers
-	w       net.Buffers // WriteTo consumes its receiver: w is bufs' copy
+	w       net.Buffers     // WriteTo consumes its receiver: w is bufs' copy
+	iov     []syscall.Iovec // writeNow's
 }
 
 var writeBuffersPool = sync.Pool{New: func() any { return new(writeBuffers) }}
+
+// opRaw marks a wsOut whose data are bytes of frames already made: the part
+// of a write that SendNow's socket did not take.
+const opRaw ws.OpCode = 0xff
+
+// reset readies wb for n frames.
+func (wb *writeBuffers) reset(n int) {
+	if cap(wb.headers) < 10*n {
+		wb.headers = make([]byte, 0, 10*n)
+	}
+	wb.headers, wb.bufs = wb.headers[:0], wb.bufs[:0]
+}
+
+// add appends a frame: its header, then its payload, which is not copied.
+func (wb *writeBuffers) add(op ws.OpCode, data []byte, compressed bool) {
+	if op == opRaw {
+		wb.bufs = append(wb.bufs, data)
+		return
+	}
+	start := len(wb.headers)
+	wb.headers = appendFrameHeader(wb.headers, op, len(data))
+	if compressed {
+		wb.headers[start] |= rsv1Bit
+	}
+	wb.bufs = append(wb.bufs, wb.headers[start:], data)
+}
+
+// done drops the references to the payloads written.
+func (wb *writeBuffers) done() {
+	clear(wb.bufs)
+	if cap(wb.headers) > 64<<10 {
+		wb.headers = nil // a huge batch's scratch is not kept in the pool
+	}
+}
+
+func frameOp(f Frame) ws.OpCode {
+	if f.Binary {
+		return ws.OpBinary
+	}
+	return ws.OpText
+}
 
 // write sends ctrl, then frames, then (when final) a close frame, in one
 // vectored write.
 func (c *wsConn) write(wb *writeBuffers, ctrl []wsOut, frames []Frame, final bool) error {
 	s := c.s
-	n := len(ctrl) + len(frames) + 1
-	if cap(wb.headers) < 10*n {
-		wb.headers = make([]byte, 0, 10*n)
-	}
-	wb.headers, wb.bufs = wb.headers[:0], wb.bufs[:0]
-	add := func(op ws.OpCode, data []byte, compressed bool) {
-		start := len(wb.headers)
-		wb.headers = appendFrameHeader(wb.headers, op, len(data))
-		if compressed {
-			wb.headers[start] |= rsv1Bit
-		}
-		wb.bufs = append(wb.bufs, wb.headers[start:], data)
-	}
+	wb.reset(len(ctrl) + len(frames) + 1)
 	for _, o := range ctrl {
-		add(o.op, o.data, false)
+		wb.add(o.op, o.data, false)
 	}
 	for _, f := range frames {
-		op := ws.OpText
-		if f.Binary {
-			op = ws.OpBinary
-		}
 		if c.deflate && len(f.Data) >= s.srv.opts.PerMessageDeflateThreshold {
 			// Compressed here, off the lock, once per Frame whatever the
 			// number of sessions it goes to.
 			if z := s.srv.deflated.get(f.Data); z != nil {
-				add(op, z, true)
+				wb.add(frameOp(f), z, true)
 				continue
 			}
 		}
-		add(op, f.Data, false)
+		wb.add(frameOp(f), f.Data, false)
 	}
 	if final {
-		add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""), false)
+		wb.add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""), false)
 	}
 	c.refreshDeadline()
 	wb.w = wb.bufs
 	_, err := wb.w.WriteTo(c.conn)
-	clear(wb.bufs)
-	if cap(wb.headers) > 64<<10 {
-		wb.headers = nil // a huge batch's scratch is not kept in the pool
-	}
+	wb.done()
 	return err
+}
+
+// writeNow writes frames (uncompressed) from the calling goroutine, as far as
+// the socket takes them without waiting, and returns a copy of what it did
+// not take (nil when it took everything). The caller is the writer of the
+// moment: c.writing is set.
+func (c *wsConn) writeNow(frames []Frame) (rest []byte, err error) {
+	wb := writeBuffersPool.Get().(*writeBuffers)
+	defer writeBuffersPool.Put(wb)
+	wb.reset(len(frames))
+	total := 0
+	for _, f := range frames {
+		wb.add(frameOp(f), f.Data, false)
+		total += len(f.Data)
+	}
+	total += len(wb.headers)
+	// The write itself never waits, but the socket refuses any write once
+	// the deadline the writers set has passed.
+	c.refreshDeadline()
+	var n int
+	n, wb.iov, err = writeNow(c.raw, wb.bufs, wb.iov)
+	if err == nil && n < total {
+		rest = make([]byte, 0, total-n)
+		for _, b := range wb.bufs {
+			skip := min(n, len(b))
+			n -= skip
+			rest = append(rest, b[skip:]...)
+		}
+	}
+	wb.done()
+	return rest, err
 }
 
 // refreshDeadline makes sure a write that starts now may take about
