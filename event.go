@@ -45,6 +45,9 @@ func (e *Event) RawArgs() RawArgs { return RawArgs{Args: e.Args, Attachments: e.
 // arguments are ignored; missing ones give ErrMissingArgument.
 func (e *Event) Bind(dst ...any) error { return bindArgs(e.Args, e.Attachments, dst) }
 
+// Socket returns the socket the event came from.
+func (e *Event) Socket() *Socket { return e.socket }
+
 // HasAck reports whether the client asked for an acknowledgement.
 func (e *Event) HasAck() bool { return e.hasAck }
 

@@ -89,9 +89,9 @@ func sortedRooms(rooms []roomcast.Room) []string {
 	return out
 }
 
-// handlers installs the event handlers shared by every namespace.
+// handlers joins the socket to the room its auth names and gives it the
+// app's event handlers.
 func handlers(s *roomcast.Socket) {
-	ns := s.Namespace()
 	var auth struct {
 		Room any `json:"room"`
 	}
@@ -99,136 +99,172 @@ func handlers(s *roomcast.Socket) {
 	if room, ok := auth.Room.(string); ok {
 		s.Join(roomcast.Room(room))
 	}
+	s.OnSet(eventHandlers)
+}
 
-	s.On("join", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
+// eventHandlers are the handlers of every namespace, one set shared by all
+// sockets: each finds its socket, and so its namespace, from the event.
+var eventHandlers = roomcast.NewHandlerSet(map[string]roomcast.EventHandler{
+	"join":             onJoin,
+	"leave":            onLeave,
+	"echo":             func(e *roomcast.Event) { e.Ack(arg(e, 0)) },
+	"broadcast":        onBroadcast,
+	"broadcast-others": onBroadcastOthers,
+	"broadcast-all":    func(e *roomcast.Event) { e.Socket().Namespace().Emit("msg", arg(e, 0)) },
+	"count":            onCount,
+	"broadcast-rooms":  onBroadcastRooms,
+	"broadcast-except": onBroadcastExcept,
+	"private":          onPrivate,
+	"rooms":            func(e *roomcast.Event) { e.Ack(sortedRooms(e.Socket().Rooms())) },
+	"fetch-ids":        onFetchIDs,
+	"sockets-join":     onSocketsJoin,
+	"sockets-leave":    onSocketsLeave,
+	"disconnect-room":  onDisconnectRoom,
+	"ask":              onAsk,
+	"server-ping":      onServerPing,
+})
+
+func onJoin(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	e.Socket().Join(roomcast.Room(room))
+	e.Ack(true)
+}
+
+func onLeave(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	e.Socket().Leave(roomcast.Room(room))
+	e.Ack(true)
+}
+
+func onBroadcast(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	e.Socket().Namespace().To(roomcast.Room(room)).Emit("msg", arg(e, 1))
+}
+
+func onBroadcastOthers(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	e.Socket().To(roomcast.Room(room)).Emit("msg", arg(e, 1))
+}
+
+func onCount(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	e.Ack(len(e.Socket().Namespace().In(roomcast.Room(room)).SocketIDs()))
+}
+
+func onBroadcastRooms(e *roomcast.Event) {
+	var rooms []string
+	if err := e.Bind(&rooms); err != nil {
+		return
+	}
+	op := e.Socket().Namespace().To() // no room at all reaches everybody, as io.emit does
+	for _, r := range rooms {
+		op = op.To(roomcast.Room(r))
+	}
+	op.Emit("msg", arg(e, 1))
+}
+
+func onBroadcastExcept(e *roomcast.Event) {
+	var room, except string
+	if err := e.Bind(&room, &except); err != nil {
+		return
+	}
+	e.Socket().Namespace().To(roomcast.Room(room)).Except(roomcast.Room(except)).Emit("msg", arg(e, 2))
+}
+
+func onPrivate(e *roomcast.Event) {
+	var sid string
+	if err := e.Bind(&sid); err != nil {
+		return
+	}
+	s := e.Socket()
+	s.To(roomcast.Room(sid)).Emit("private", s.ID(), arg(e, 1))
+}
+
+// Cluster-wide operations wait on other servers: like an async handler in
+// Node.js, they must not hold up this socket's next events.
+func onFetchIDs(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	ns := e.Socket().Namespace()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		socks, _ := ns.In(roomcast.Room(room)).FetchSockets(ctx)
+		ids := make([]string, len(socks))
+		for i, rs := range socks {
+			ids[i] = rs.ID()
 		}
-		s.Join(roomcast.Room(room))
-		e.Ack(true)
-	})
-	s.On("leave", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
-		}
-		s.Leave(roomcast.Room(room))
-		e.Ack(true)
-	})
-	s.On("echo", func(e *roomcast.Event) { e.Ack(arg(e, 0)) })
-	s.On("broadcast", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
-		}
-		ns.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
-	})
-	s.On("broadcast-others", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
-		}
-		s.To(roomcast.Room(room)).Emit("msg", arg(e, 1))
-	})
-	s.On("broadcast-all", func(e *roomcast.Event) { ns.Emit("msg", arg(e, 0)) })
-	s.On("count", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
-		}
-		e.Ack(len(ns.In(roomcast.Room(room)).SocketIDs()))
-	})
-	s.On("broadcast-rooms", func(e *roomcast.Event) {
-		var rooms []string
-		if err := e.Bind(&rooms); err != nil {
-			return
-		}
-		op := ns.To() // no room at all reaches everybody, as io.emit does
-		for _, r := range rooms {
-			op = op.To(roomcast.Room(r))
-		}
-		op.Emit("msg", arg(e, 1))
-	})
-	s.On("broadcast-except", func(e *roomcast.Event) {
-		var room, except string
-		if err := e.Bind(&room, &except); err != nil {
-			return
-		}
-		ns.To(roomcast.Room(room)).Except(roomcast.Room(except)).Emit("msg", arg(e, 2))
-	})
-	s.On("private", func(e *roomcast.Event) {
-		var sid string
-		if err := e.Bind(&sid); err != nil {
-			return
-		}
-		msg := arg(e, 1)
-		s.To(roomcast.Room(sid)).Emit("private", s.ID(), msg)
-	})
-	s.On("rooms", func(e *roomcast.Event) { e.Ack(sortedRooms(s.Rooms())) })
-	s.On("fetch-ids", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
-		}
-		// Cluster-wide operations wait on other servers: like an async
-		// handler in Node.js, they must not hold up this socket's next events.
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			socks, _ := ns.In(roomcast.Room(room)).FetchSockets(ctx)
-			ids := make([]string, len(socks))
-			for i, rs := range socks {
-				ids[i] = rs.ID()
-			}
-			sort.Strings(ids)
-			e.Ack(ids)
-		}()
-	})
-	s.On("sockets-join", func(e *roomcast.Event) {
-		var room, newRoom string
-		if err := e.Bind(&room, &newRoom); err != nil {
-			return
-		}
-		ns.In(roomcast.Room(room)).SocketsJoin(context.Background(), roomcast.Room(newRoom))
-		e.Ack(true)
-	})
-	s.On("sockets-leave", func(e *roomcast.Event) {
-		var room, oldRoom string
-		if err := e.Bind(&room, &oldRoom); err != nil {
-			return
-		}
-		ns.In(roomcast.Room(room)).SocketsLeave(context.Background(), roomcast.Room(oldRoom))
-		e.Ack(true)
-	})
-	s.On("disconnect-room", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
-		}
-		e.Ack(true)
-		ns.In(roomcast.Room(room)).DisconnectSockets(context.Background(), true)
-	})
-	s.On("ask", func(e *roomcast.Event) {
-		var room string
-		if err := e.Bind(&room); err != nil {
-			return
-		}
-		payload := arg(e, 1)
-		go func() {
-			replies, err := ns.To(roomcast.Room(room)).Timeout(askTimeout).
-				EmitWithAck(context.Background(), "ask", payload)
-			e.Ack(askResult(replies, err))
-		}()
-	})
-	s.On("server-ping", func(e *roomcast.Event) {
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), askTimeout)
-			defer cancel()
-			replies, _ := ns.ServerSideEmitWithAck(ctx, "ping")
-			e.Ack(len(replies))
-		}()
-	})
+		sort.Strings(ids)
+		e.Ack(ids)
+	}()
+}
+
+func onSocketsJoin(e *roomcast.Event) {
+	var room, newRoom string
+	if err := e.Bind(&room, &newRoom); err != nil {
+		return
+	}
+	e.Socket().Namespace().In(roomcast.Room(room)).SocketsJoin(context.Background(), roomcast.Room(newRoom))
+	e.Ack(true)
+}
+
+func onSocketsLeave(e *roomcast.Event) {
+	var room, oldRoom string
+	if err := e.Bind(&room, &oldRoom); err != nil {
+		return
+	}
+	e.Socket().Namespace().In(roomcast.Room(room)).SocketsLeave(context.Background(), roomcast.Room(oldRoom))
+	e.Ack(true)
+}
+
+func onDisconnectRoom(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	e.Ack(true)
+	e.Socket().Namespace().In(roomcast.Room(room)).DisconnectSockets(context.Background(), true)
+}
+
+func onAsk(e *roomcast.Event) {
+	var room string
+	if err := e.Bind(&room); err != nil {
+		return
+	}
+	payload := arg(e, 1)
+	ns := e.Socket().Namespace()
+	go func() {
+		replies, err := ns.To(roomcast.Room(room)).Timeout(askTimeout).
+			EmitWithAck(context.Background(), "ask", payload)
+		e.Ack(askResult(replies, err))
+	}()
+}
+
+func onServerPing(e *roomcast.Event) {
+	ns := e.Socket().Namespace()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), askTimeout)
+		defer cancel()
+		replies, _ := ns.ServerSideEmitWithAck(ctx, "ping")
+		e.Ack(len(replies))
+	}()
 }
 
 // arg returns argument i as received, binary parts included, or null.
