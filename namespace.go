@@ -257,8 +257,8 @@ func (ns *Namespace) admit(s *Socket) {
 		if err != nil {
 			s.mu.Lock()
 			s.state = socketClosed
+			s.endContextLocked()
 			s.mu.Unlock()
-			s.cancel()
 			s.client.remove(s)
 			ce := connectErrorOf(err)
 			s.client.write(encodeFrames(&parser.Packet{Type: parser.ConnectError, Namespace: ns.name, Data: ce.payload()}), false)
@@ -296,7 +296,7 @@ func (ns *Namespace) runMiddleware(m Middleware, s *Socket) (err error) {
 			err = &ConnectError{Message: "server error"}
 		}
 	}()
-	return m(s.ctx, s)
+	return m(s.Context(), s)
 }
 
 func (ns *Namespace) runConnectionHandler(h func(*Socket), s *Socket) {

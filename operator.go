@@ -174,7 +174,7 @@ func (e SocketEmitter) EmitWithAck(ctx context.Context, event string, args ...an
 	case <-ctx.Done():
 		e.s.ForgetAck(p.ID)
 		return Reply{}, timeoutError(ctx.Err())
-	case <-e.s.ctx.Done():
+	case <-e.s.Context().Done():
 		return Reply{}, ErrDisconnected
 	}
 }

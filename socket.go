@@ -49,10 +49,8 @@ type Socket struct {
 		once sync.Once
 		h    *Handshake
 	}
-	ctx    context.Context
-	cancel context.CancelFunc
-	data   Store
-	tasks  dispatcher
+	data  Store
+	tasks dispatcher
 
 	mu              sync.Mutex
 	state           socketState
@@ -64,6 +62,9 @@ type Socket struct {
 	onDisconnect    []func(Reason)
 	onError         []func(error)
 	acks            map[uint64]func(adapter.Reply)
+	// ctx is made on first use (Context): most sockets never need one.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func newSocketID() string {
@@ -73,7 +74,6 @@ func newSocketID() string {
 }
 
 func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
-	ctx, cancel := context.WithCancel(context.Background())
 	if len(auth) == 0 {
 		auth = json.RawMessage("{}")
 	}
@@ -82,8 +82,6 @@ func newSocket(ns *Namespace, c *client, auth json.RawMessage) *Socket {
 		ns:     ns,
 		client: c,
 		auth:   auth,
-		ctx:    ctx,
-		cancel: cancel,
 	}
 	s.tasks.srv = ns.srv
 	return s
@@ -117,7 +115,25 @@ type namedHandler struct {
 func (s *Socket) Data() *Store { return &s.data }
 
 // Context ends when the socket disconnects.
-func (s *Socket) Context() context.Context { return s.ctx }
+func (s *Socket) Context() context.Context {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ctx == nil {
+		s.ctx, s.cancel = context.WithCancel(context.Background())
+		if s.state == socketClosed {
+			s.cancel()
+		}
+	}
+	return s.ctx
+}
+
+// endContextLocked ends the socket's context, if it has one, once its
+// state is closed. The caller holds s.mu.
+func (s *Socket) endContextLocked() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+}
 
 // Connected reports whether the socket is connected.
 func (s *Socket) Connected() bool {
@@ -474,11 +490,11 @@ func (s *Socket) close(reason Reason) {
 	s.state = socketClosed
 	acks := s.acks
 	s.acks = nil
+	s.endContextLocked()
 	s.mu.Unlock()
 	if prev == socketClosed {
 		return
 	}
-	s.cancel()
 	s.client.remove(s)
 	_ = acks // waiters see the context end
 	if prev != socketConnected {

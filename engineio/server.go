@@ -229,7 +229,6 @@ func (srv *Server) newSession(r *http.Request, transport Transport) *Session {
 		id:        newSessionID(),
 		srv:       srv,
 		request:   recordRequest(r),
-		done:      make(chan struct{}),
 		transport: transport,
 	}
 	if transport == Polling {

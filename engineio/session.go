@@ -76,7 +76,7 @@ type Session struct {
 	srv     *Server
 	request requestRecord
 	recv    Receiver
-	done    chan struct{} // closed when the session is closed
+	done    chan struct{} // closed when the session closes; made on first use by Done (under mu)
 
 	// pollWake tells a waiting polling GET that the session changed.
 	pollWake chan struct{}
@@ -127,7 +127,17 @@ func (s *Session) Transport() Transport {
 }
 
 // Done is closed when the session has closed.
-func (s *Session) Done() <-chan struct{} { return s.done }
+func (s *Session) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		s.done = make(chan struct{})
+		if s.state == stateClosed {
+			close(s.done)
+		}
+	}
+	return s.done
+}
 
 // Send queues frames to be written together, in order, after what is already
 // queued. It never blocks on the network. It returns ErrSessionClosed once the
@@ -300,7 +310,9 @@ func (s *Session) closeNow(reason Reason, err error) {
 	clear(s.queue)
 	s.queue, s.spare, s.queued = nil, nil, 0
 	ws, probe := s.ws, s.probe
-	close(s.done)
+	if s.done != nil {
+		close(s.done)
+	}
 	select {
 	case s.pollWake <- struct{}{}:
 	default:
