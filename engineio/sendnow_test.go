@@ -72,3 +72,50 @@ func TestSendNowPolling(t *testing.T) {
 		t.Fatalf("poll: %d %q", code, body)
 	}
 }
+
+// A writer that has to wait for a client that reads nothing gives up after
+// WriteTimeout and closes the session.
+func TestWriteTimeoutClosesStalledClient(t *testing.T) {
+	h := newHarness(t, engineio.Options{WriteTimeout: 200 * time.Millisecond, MaxQueueBytes: 64 << 20}, false)
+	_, sid := h.openWS() // and never read again
+	s := h.rec.session(sid)
+	big := bytes.Repeat([]byte{'x'}, 1<<20)
+	start := time.Now()
+	for range 32 { // far more than the kernel buffers on both sides hold
+		if err := s.Send(engineio.TextMessage(big)); err != nil {
+			break
+		}
+	}
+	e := h.rec.waitClose(t, sid)
+	if e.reason != engineio.ReasonTransportError {
+		t.Fatalf("closed with %q (%v), want a transport error", e.reason, e.err)
+	}
+	t.Logf("closed after %v: %v", time.Since(start), e.err)
+}
+
+// After a write that had to wait, the writes that need not wait still go
+// out without waiting, however long after: the deadline set for the wait
+// does not stay behind to refuse them.
+func TestWritesAfterAWaitedWrite(t *testing.T) {
+	h := newHarness(t, engineio.Options{WriteTimeout: 150 * time.Millisecond, MaxQueueBytes: 64 << 20}, false)
+	c, sid := h.openWS()
+	s := h.rec.session(sid)
+	big := bytes.Repeat([]byte{'y'}, 8<<20) // more than the socket takes at once
+	if err := s.Send(engineio.TextMessage(big)); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := c.read(); err != nil || len(got) != 1+len(big) {
+		t.Fatalf("big message: %d bytes, %v", len(got), err)
+	}
+	time.Sleep(300 * time.Millisecond) // past the deadline of that write
+	for i := range 3 {
+		send := s.Send
+		if i == 1 {
+			send = s.SendNow
+		}
+		if err := send(engineio.TextMessage([]byte("after"))); err != nil {
+			t.Fatal(err)
+		}
+		c.expect("4after")
+	}
+}

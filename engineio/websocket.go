@@ -54,9 +54,6 @@ type wsConn struct {
 	probeQueued, probeSent, upgradeDue bool
 	stopped                            atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
 
-	// deadline is the write deadline last set, in ns since epoch. It belongs to
-	// the writer goroutine of the moment.
-	deadline int64
 
 	// The reader. At most one goroutine reads at a time: a burst started by
 	// the poller (see netpoll_linux.go) while reading is set, or, for a
@@ -689,10 +686,36 @@ func (c *wsConn) write(wb *writeBuffers, ctrl []wsOut, frames []Frame, final boo
 	if final {
 		wb.add(ws.OpClose, ws.NewCloseFrameBody(ws.StatusNormalClosure, ""), false)
 	}
-	c.refreshDeadline()
-	wb.w = wb.bufs
-	_, err := wb.w.WriteTo(c.conn)
+	err := c.flush(wb)
 	wb.done()
+	return err
+}
+
+// flush writes wb's buffers. It first tries without waiting, which is all
+// it takes unless the client reads slower than it is sent to; only then does
+// it wait for the socket, at most WriteTimeout. A connection that never
+// fills its socket buffer thus never sets a deadline, which would cost a
+// runtime timer per connection and a timer update per write.
+func (c *wsConn) flush(wb *writeBuffers) error {
+	wb.w = wb.bufs
+	if canWriteNow && c.raw != nil {
+		var n int
+		var err error
+		n, wb.iov, err = writeNow(c.raw, wb.bufs, wb.iov)
+		if err != nil {
+			return err
+		}
+		wb.w = consume(wb.w, n)
+		if len(wb.w) == 0 {
+			return nil
+		}
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(c.s.srv.opts.WriteTimeout))
+	_, err := wb.w.WriteTo(c.conn)
+	if err == nil && canWriteNow && c.raw != nil {
+		// An expired deadline would refuse the next write without waiting.
+		c.conn.SetWriteDeadline(time.Time{})
+	}
 	return err
 }
 
@@ -710,40 +733,30 @@ func (c *wsConn) writeNow(frames []Frame) (rest []byte, err error) {
 		total += len(f.Data)
 	}
 	total += len(wb.headers)
-	// The write itself never waits, but the socket refuses any write once
-	// the deadline the writers set has passed.
-	c.refreshDeadline()
 	var n int
 	n, wb.iov, err = writeNow(c.raw, wb.bufs, wb.iov)
 	if err == nil && n < total {
 		rest = make([]byte, 0, total-n)
-		for _, b := range wb.bufs {
-			skip := min(n, len(b))
-			n -= skip
-			rest = append(rest, b[skip:]...)
+		for _, b := range consume(wb.bufs, n) {
+			rest = append(rest, b...)
 		}
 	}
 	wb.done()
 	return rest, err
 }
 
-// refreshDeadline makes sure a write that starts now may take about
-// WriteTimeout. Setting the deadline costs a runtime timer update: it is
-// moved on only once a tenth of the timeout has gone by, not for every
-// write of a connection that gets a message every few milliseconds.
-func (c *wsConn) refreshDeadline() {
-	timeout := c.s.srv.opts.WriteTimeout
-	now := time.Now()
-	since := int64(now.Sub(epoch)) // monotonic
-	if c.deadline-since > int64(timeout-timeout/10) {
-		return
+// consume drops the first n bytes of bufs, which are those a write took.
+func consume(bufs net.Buffers, n int) net.Buffers {
+	for n > 0 && len(bufs) > 0 {
+		if n < len(bufs[0]) {
+			bufs[0] = bufs[0][n:]
+			return bufs
+		}
+		n -= len(bufs[0])
+		bufs = bufs[1:]
 	}
-	c.deadline = since + int64(timeout)
-	c.conn.SetWriteDeadline(now.Add(timeout))
+	return bufs
 }
-
-// epoch is what c.deadline counts from: an int64 is a third of a time.Time.
-var epoch = time.Now()
 
 // rsv1Bit is RSV1 in a frame's first byte: the message is compressed.
 const rsv1Bit = 0x40
