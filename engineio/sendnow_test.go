@@ -97,17 +97,20 @@ func TestWriteTimeoutClosesStalledClient(t *testing.T) {
 // out without waiting, however long after: the deadline set for the wait
 // does not stay behind to refuse them.
 func TestWritesAfterAWaitedWrite(t *testing.T) {
-	h := newHarness(t, engineio.Options{WriteTimeout: 150 * time.Millisecond, MaxQueueBytes: 64 << 20}, false)
+	// The timeout leaves the client (slow under -race) time to read the big
+	// message; the test then waits until it has passed.
+	const timeout = time.Second
+	h := newHarness(t, engineio.Options{WriteTimeout: timeout, MaxQueueBytes: 64 << 20}, false)
 	c, sid := h.openWS()
 	s := h.rec.session(sid)
-	big := bytes.Repeat([]byte{'y'}, 8<<20) // more than the socket takes at once
+	big := bytes.Repeat([]byte{'y'}, 4<<20) // more than the socket takes at once
 	if err := s.Send(engineio.TextMessage(big)); err != nil {
 		t.Fatal(err)
 	}
 	if got, _, err := c.read(); err != nil || len(got) != 1+len(big) {
 		t.Fatalf("big message: %d bytes, %v", len(got), err)
 	}
-	time.Sleep(300 * time.Millisecond) // past the deadline of that write
+	time.Sleep(timeout + timeout/4) // past the deadline of that write
 	for i := range 3 {
 		send := s.Send
 		if i == 1 {
