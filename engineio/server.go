@@ -25,6 +25,8 @@ type Server struct {
 	opts   Options
 	onOpen func(*Session) Receiver
 
+	heartbeats heartbeats
+
 	mu       sync.RWMutex
 	sessions map[string]*Session
 	// tombstones are sessions just closed by a client's close packet whose
@@ -251,8 +253,10 @@ func (srv *Server) register(s *Session) bool {
 	srv.mu.Unlock()
 	s.recv = srv.onOpen(s)
 	s.mu.Lock()
-	s.nextPing = time.Now().Add(srv.opts.PingInterval)
-	s.heartbeat = time.AfterFunc(srv.opts.PingInterval, s.onHeartbeat)
+	s.nextPing = monoNow() + int64(srv.opts.PingInterval)
+	if s.state != stateClosed {
+		srv.heartbeats.schedule(s, s.nextPing)
+	}
 	s.mu.Unlock()
 	return true
 }

@@ -80,9 +80,11 @@ type Session struct {
 
 	// pollWake tells a waiting polling GET that the session changed.
 	pollWake chan struct{}
-	// heartbeat fires alternately to send a ping and to check for its pong;
-	// a runtime timer costs no goroutine while it waits.
-	heartbeat *time.Timer
+	// The session's place in the server's heartbeat schedule (heartbeat.go),
+	// guarded by the schedule's lock: when it is due, and its index + 1 in
+	// the heap (0 when not in it).
+	hbAt    int64
+	hbIndex int32
 
 	mu           sync.Mutex // guards the fields below; never held during I/O or callbacks
 	state        sessionState
@@ -91,14 +93,14 @@ type Session struct {
 	spare        []Frame // the writer's emptied slice, reused for the next queue
 	queued       int     // bytes in queue
 	awaitingPong bool
-	nextPing     time.Time // when the next ping is due
-	pongDeadline time.Time // when the awaited pong is overdue
-	polling      bool      // a GET is pending
-	posting      bool      // a POST is being read
-	ws           *wsConn   // the active WebSocket, once the session uses one
-	probe        *wsConn   // a WebSocket that is upgrading the session
-	probed       bool      // the probe answered "3probe": the polling side is paused
-	accepting    bool      // a WebSocket for the upgrade is in its opening handshake
+	nextPing     int64   // when the next ping is due (monoNow)
+	pongDeadline int64   // when the awaited pong is overdue (monoNow)
+	polling      bool    // a GET is pending
+	posting      bool    // a POST is being read
+	ws           *wsConn // the active WebSocket, once the session uses one
+	probe        *wsConn // a WebSocket that is upgrading the session
+	probed       bool    // the probe answered "3probe": the polling side is paused
+	accepting    bool    // a WebSocket for the upgrade is in its opening handshake
 	upgradeTimer *time.Timer
 	closeTimer   *time.Timer
 	reason       Reason
@@ -298,9 +300,7 @@ func (s *Session) closeNow(reason Reason, err error) {
 	}
 	s.state = stateClosed
 	s.reason = reason
-	if s.heartbeat != nil {
-		s.heartbeat.Stop()
-	}
+	s.srv.heartbeats.cancel(s)
 	if s.closeTimer != nil {
 		s.closeTimer.Stop()
 	}
@@ -332,11 +332,18 @@ func (s *Session) closeNow(reason Reason, err error) {
 	s.recv.OnClose(reason, err)
 }
 
-// onHeartbeat runs on the heartbeat timer: it sends a ping, or, if the last
-// ping is still unanswered, closes the session. There is no grace period.
+// onHeartbeat runs when the session is due in the heartbeat schedule: it
+// sends a ping, or, if the last ping is still unanswered, closes the
+// session. There is no grace period.
 func (s *Session) onHeartbeat() {
 	s.mu.Lock()
-	if s.state == stateClosed {
+	due := s.nextPing
+	if s.awaitingPong {
+		due = s.pongDeadline
+	}
+	if s.state == stateClosed || monoNow() < due {
+		// Closed, or a pong moved the time on after the schedule took the
+		// session out: it is waiting in the schedule again.
 		s.mu.Unlock()
 		return
 	}
@@ -346,8 +353,8 @@ func (s *Session) onHeartbeat() {
 		return
 	}
 	s.awaitingPong = true
-	s.pongDeadline = s.nextPing.Add(s.srv.opts.PingTimeout)
-	s.heartbeat.Reset(time.Until(s.pongDeadline))
+	s.pongDeadline = s.nextPing + int64(s.srv.opts.PingTimeout)
+	s.srv.heartbeats.schedule(s, s.pongDeadline)
 	if s.state == stateOpen {
 		s.enqueueLocked([]Frame{framePing}, framePing.size())
 	}
@@ -358,8 +365,8 @@ func (s *Session) onPong() {
 	s.mu.Lock()
 	if s.awaitingPong && s.state != stateClosed {
 		s.awaitingPong = false
-		s.nextPing = time.Now().Add(s.srv.opts.PingInterval)
-		s.heartbeat.Reset(s.srv.opts.PingInterval)
+		s.nextPing = monoNow() + int64(s.srv.opts.PingInterval)
+		s.srv.heartbeats.schedule(s, s.nextPing)
 	}
 	s.mu.Unlock()
 }
@@ -400,5 +407,5 @@ func (s *Session) onPacket(p packet) {
 func (s *Session) pongOverdue() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.awaitingPong && s.state != stateClosed && !time.Now().Before(s.pongDeadline)
+	return s.awaitingPong && s.state != stateClosed && monoNow() >= s.pongDeadline
 }

@@ -54,7 +54,6 @@ type wsConn struct {
 	probeQueued, probeSent, upgradeDue bool
 	stopped                            atomic.Bool // shutdown was called: no writer may start (not guarded by s.mu)
 
-
 	// The reader. At most one goroutine reads at a time: a burst started by
 	// the poller (see netpoll_linux.go) while reading is set, or, for a
 	// connection the poller cannot watch, one that reads until the end.
