@@ -319,3 +319,39 @@ func Example_mainNamespace() {
 	// Output:
 	// one two three
 }
+
+// A HandlerSet is made once and given to every socket: a server with many
+// connections keeps one list of handlers, not a list (and closures) per
+// socket. Each handler finds its socket from the event.
+func ExampleHandlerSet() {
+	chat := roomcast.NewHandlerSet(map[string]roomcast.EventHandler{
+		"join": func(e *roomcast.Event) {
+			var room string
+			if e.Bind(&room) == nil {
+				e.Socket().Join(roomcast.Room(room))
+				e.Ack(true)
+			}
+		},
+		"say": func(e *roomcast.Event) {
+			var room, msg string
+			if e.Bind(&room, &msg) == nil {
+				e.Socket().To(roomcast.Room(room)).Emit("said", msg)
+			}
+		},
+	})
+	srv := roomcast.NewServer(roomcast.Options{})
+	srv.OnConnection(func(s *roomcast.Socket) { s.OnSet(chat) })
+	url, stop := exampleServer(srv)
+	defer stop()
+
+	a, _ := client(url, "/", nil)
+	b, _ := client(url, "/", nil)
+	a.EmitWithAck(context.Background(), "/", "join", "lobby")
+	b.EmitWithAck(context.Background(), "/", "join", "lobby")
+	a.Emit("/", "say", "lobby", "hi")
+	fmt.Println("a:", received(a, "/"))
+	fmt.Println("b:", received(b, "/"))
+	// Output:
+	// a: nothing
+	// b: said "hi"
+}
