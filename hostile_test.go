@@ -150,6 +150,9 @@ func TestSlowClientIsDroppedOthersGetEverything(t *testing.T) {
 	slow, _ := h.join("/", nil)
 	slow.Pause() // reads nothing more: its socket buffers fill up
 	healthy, _ := h.join("/", nil)
+	// The client sees the CONNECT answer maybe before the connection
+	// handlers have joined it to the room; an echo is handled after them.
+	healthyEcho(t, healthy, "joining")
 
 	const n, size = 3000, 4096
 	var got atomic.Int64

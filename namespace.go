@@ -282,7 +282,12 @@ func (ns *Namespace) admit(s *Socket) {
 	ns.mu.Unlock()
 	ns.adapter.AddAll(s, Room(s.id))
 	connect := append(append([]byte(`{"sid":`), quote(s.id)...), '}')
-	s.writePacket(&parser.Packet{Type: parser.Connect, Namespace: ns.name, Data: connect}, false)
+	// Queued for the writer rather than written here (SendNow): the
+	// connection handlers below then mostly run before the client sees the
+	// answer, as in the Node.js server, where they run in the same tick.
+	// (They may block, so the answer does not wait for them.)
+	p := &parser.Packet{Type: parser.Connect, Namespace: ns.name, Data: connect}
+	s.client.write(encodeFrames(p), false)
 	for _, h := range handlers {
 		ns.runConnectionHandler(h, s)
 	}

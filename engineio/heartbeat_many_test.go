@@ -13,7 +13,7 @@ import (
 // Many sessions share the heartbeat schedule: each is pinged on its own
 // rhythm while it answers, and each is closed once it stops.
 func TestHeartbeatManySessions(t *testing.T) {
-	opts := engineio.Options{PingInterval: 40 * time.Millisecond, PingTimeout: 60 * time.Millisecond}
+	opts := engineio.Options{PingInterval: 50 * time.Millisecond, PingTimeout: 500 * time.Millisecond}
 	h := newHarness(t, opts, false)
 	const n, rounds = 40, 4
 	clients := make([]*wsClient, n)

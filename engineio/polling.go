@@ -125,9 +125,6 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.posting = false
 		s.mu.Unlock()
-		// Not on this goroutine: the client waits for the response before
-		// it sends its next POST, and the work may wait for that POST.
-		s.runDeferred(false)
 	}()
 
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/octet-stream") {
@@ -152,10 +149,17 @@ func (s *Session) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	// Packets are handled as they are decoded, as the reference server does:
 	// a body of many tiny packets costs no more memory than the body itself.
-	if err := decodePayload(body, func(p packet) error {
+	err = decodePayload(body, func(p packet) error {
 		s.onPacket(p)
 		return nil
-	}); err != nil {
+	})
+	// The work the packets left (see Deferrer) is taken before the response
+	// is written: the client sends its next POST, or the upgrade packet over
+	// WebSocket, once it has the response, and the next reader must find
+	// this one done. It runs on a goroutine of its own, since it may wait
+	// for what the client sends next.
+	s.goDeferred()
+	if err != nil {
 		s.closeNow(ReasonParseError, err)
 		s.srv.refuse(w, r, &requestError{code: codeBadRequest})
 		return

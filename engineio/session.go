@@ -31,29 +31,27 @@ type Deferrer interface {
 	// Deferred is called by the reader after one or more OnMessage calls,
 	// while it still reads the transport, so that it sees them all. The
 	// work it returns (nil for none) runs once the reader has stopped
-	// reading: on the same goroutine, or on one of its own. The work may
-	// block: the session goes on being read by other goroutines meanwhile.
+	// reading, or before the reader waits for more bytes: on the same
+	// goroutine, or on one of its own. The work may block: the session goes
+	// on being read by other goroutines meanwhile. The server does not count
+	// it among its own goroutines (Shutdown does not wait for it): the
+	// receiver accounts for its work.
 	Deferred() func()
 }
 
-// runDeferred runs the work that the receiver left for the reader of its
-// messages: on the calling goroutine when inline, else on a new one.
-func (s *Session) runDeferred(inline bool) {
-	d, ok := s.recv.(Deferrer)
-	if !ok {
-		return
+// takeDeferred returns the work that the receiver left for the reader of
+// its messages, nil if none. The caller is the reader.
+func (s *Session) takeDeferred() func() {
+	if d, ok := s.recv.(Deferrer); ok {
+		return d.Deferred()
 	}
-	work := d.Deferred()
-	switch {
-	case work == nil:
-	case inline:
-		work()
-	default:
-		s.srv.workers.Add(1)
-		go func() {
-			defer s.srv.workers.Done()
-			work()
-		}()
+	return nil
+}
+
+// goDeferred runs the work the receiver left on a goroutine of its own.
+func (s *Session) goDeferred() {
+	if work := s.takeDeferred(); work != nil {
+		go work()
 	}
 }
 

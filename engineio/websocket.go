@@ -132,7 +132,6 @@ func (c *wsConn) startBurst() {
 // back and has the poller watch c again. A message that has begun is read
 // to its end, waiting for its bytes if need be.
 func (c *wsConn) readBurst() {
-	defer c.s.srv.workers.Done()
 	gostack.Grow()
 	if c.br == nil {
 		c.br = readerPool.Get().(*bufio.Reader)
@@ -141,27 +140,33 @@ func (c *wsConn) readBurst() {
 	for {
 		if !c.readFrame() {
 			c.releaseReader()
-			c.s.runDeferred(true) // the connection has failed: nothing more to read
+			work := c.s.takeDeferred()
+			c.s.srv.workers.Done()
+			if work != nil {
+				work() // the connection has failed: nothing more to read
+			}
 			return
 		}
 		if c.br.Buffered() == 0 {
 			break
 		}
+		// More is buffered, maybe part of a frame whose rest the burst
+		// will wait for: the handlers woken so far must not wait with it.
+		c.s.goDeferred()
 	}
 	c.releaseReader()
-	// The work the messages left is taken while this goroutine is still
-	// the reader, and done once it no longer is: the goroutine that a
-	// Socket.IO handler would have started runs here instead.
-	var work func()
-	if d, ok := c.s.recv.(Deferrer); ok {
-		work = d.Deferred()
-	}
+	// The work the last messages left is taken while this goroutine is
+	// still the reader, and done once it no longer is (and no longer
+	// counted as the server's): the goroutine that a Socket.IO handler
+	// would have started runs here instead.
+	work := c.s.takeDeferred()
 	c.reading.Store(false)
 	if !netpoll.rearm(c) && !c.stopped.Load() && c.reading.CompareAndSwap(false, true) {
 		// Still open but no longer watched: read the usual way.
 		c.s.srv.workers.Add(1)
 		go c.readLoop()
 	}
+	c.s.srv.workers.Done()
 	if work != nil {
 		work()
 	}
@@ -212,7 +217,12 @@ func (srv *Server) accept(w http.ResponseWriter, r *http.Request, s *Session, ha
 		br:      br,
 		deflate: deflated != nil && deflated(),
 	}
-	if sc, ok := conn.(syscall.Conn); ok {
+	// Only a plain socket is written to and polled directly: a wrapper
+	// (a listener's own net.Conn type) may do something on Read and Write.
+	switch sc := conn.(type) {
+	case *net.TCPConn:
+		c.raw, _ = sc.SyscallConn()
+	case *net.UnixConn:
 		c.raw, _ = sc.SyscallConn()
 	}
 	return c, nil
@@ -364,14 +374,17 @@ func (s *Session) notifyPollLocked() {
 // readLoop reads frames until the connection ends: the reader of a
 // connection the poller does not watch.
 func (c *wsConn) readLoop() {
-	defer c.s.srv.workers.Done()
 	if c.br == nil {
 		c.br = bufio.NewReaderSize(c.conn, wsReadBuffer)
 	}
 	for c.readFrame() {
-		c.s.runDeferred(false) // this goroutine goes on reading
+		c.s.goDeferred() // this goroutine goes on reading
 	}
-	c.s.runDeferred(true)
+	work := c.s.takeDeferred()
+	c.s.srv.workers.Done()
+	if work != nil {
+		work()
+	}
 }
 
 // fail ends the connection after a read error: the session with it, or
