@@ -42,16 +42,22 @@ func (d *dispatcher) push(task func(), force bool, ready **dispatcher) bool {
 	if start {
 		d.srv.workers.Add(1)
 		if ready == nil {
-			go d.run()
+			go d.runFresh()
 		}
 	}
 	return true
 }
 
+// runFresh is run on a goroutine started for it: the stack is grown once
+// first (see gostack). A reader's goroutine, grown already, calls run.
+func (d *dispatcher) runFresh() {
+	gostack.Grow()
+	d.run()
+}
+
 // run runs the queued tasks until there are none.
 func (d *dispatcher) run() {
 	defer d.srv.workers.Done()
-	gostack.Grow()
 	for {
 		d.mu.Lock()
 		if len(d.queue) == 0 {
@@ -81,7 +87,7 @@ func (d *dispatcher) runReady() {
 			d.run()
 			return
 		}
-		go d.run()
+		go d.runFresh()
 		d = next
 	}
 }

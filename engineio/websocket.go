@@ -739,18 +739,14 @@ func (c *wsConn) writeNow(frames []Frame) (rest []byte, err error) {
 	wb := writeBuffersPool.Get().(*writeBuffers)
 	defer writeBuffersPool.Put(wb)
 	wb.reset(len(frames))
-	total := 0
 	for _, f := range frames {
 		wb.add(frameOp(f), f.Data, false)
-		total += len(f.Data)
 	}
-	total += len(wb.headers)
 	var n int
 	n, wb.iov, err = writeNow(c.raw, wb.bufs, wb.iov)
-	if err == nil && n < total {
-		rest = make([]byte, 0, total-n)
+	if err == nil {
 		for _, b := range consume(wb.bufs, n) {
-			rest = append(rest, b...)
+			rest = append(rest, b...) // stays nil when the socket took everything
 		}
 	}
 	wb.done()
