@@ -8,13 +8,18 @@ package roomcast
 // holds its sockets, middlewares and handlers; the namespace's
 // adapter.Adapter owns the room index and carries broadcasts.
 //
-// Goroutines: the transport's reader (a WebSocket's read loop, or the
-// goroutine of a polling POST) decodes packets, resolves acknowledgements and
-// queues events; it never runs user code. Each socket has a dispatcher that
-// runs its handlers in order on a goroutine that exists only while there is
-// work. Writes go to the session's bounded queue, drained by the session's
-// one writer. Every goroutine the server starts is counted, and Shutdown
-// waits for them.
+// Goroutines: the transport's reader (a WebSocket's read burst or read loop,
+// or the goroutine of a polling POST) decodes packets, resolves
+// acknowledgements and queues events; it never runs user code while it
+// reads. Each socket has a dispatcher that runs its handlers in order on a
+// goroutine that exists only while there is work: the goroutine of a
+// WebSocket read burst becomes it once it has handed the connection back to
+// the poller (engineio.Deferrer), any other is started for it. Writes go to
+// the session's bounded queue, drained by the session's one writer at a
+// time: a writer goroutine, the pending polling GET, or, for a lone reply
+// on an idle WebSocket, the goroutine that sends it (Session.SendNow). Every
+// goroutine the server starts is counted, and Shutdown waits for them (for
+// at most its context).
 //
 // Lock order (a lock may be taken while holding those above it, never the
 // reverse):
@@ -25,4 +30,6 @@ package roomcast
 //
 // client.mu, Socket.mu, dispatcher.mu, Store.mu, the adapter's lock and the
 // engineio locks are leaves: nothing else is locked, no I/O is done and no
-// callback is called while one is held.
+// callback is called while one is held; within engineio, a Session's mu is
+// held while the server's heartbeat schedule is locked (heartbeat.go),
+// never the reverse.
