@@ -19,18 +19,7 @@ import (
 // pauses between their pieces are each read once and in order: no arrival
 // is missed between one read burst and the next.
 func TestReadBurstsSplitAndPipelined(t *testing.T) {
-	// The server echoes, and records nothing: the harness's record of
-	// messages holds fewer than this test sends.
-	srv := engineio.NewServer(engineio.Options{}, func(s *engineio.Session) engineio.Receiver { return echoOnly{s} })
-	hs := httptest.NewServer(srv)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		hs.CloseClientConnections()
-		hs.Close()
-	}()
-	h := &harness{t: t, srv: srv, http: hs, url: hs.URL + "/engine.io/"}
+	h := newEchoOnlyHarness(t)
 	const clients, messages = 16, 300
 	var wg sync.WaitGroup
 	errs := make(chan error, clients)
@@ -78,7 +67,52 @@ func TestReadBurstsSplitAndPipelined(t *testing.T) {
 	}
 }
 
+// newEchoOnlyHarness serves an engineio.Server that echoes and records
+// nothing: the harness's record of messages holds fewer than some tests
+// send.
+func newEchoOnlyHarness(t *testing.T) *harness {
+	srv := engineio.NewServer(engineio.Options{}, func(s *engineio.Session) engineio.Receiver { return echoOnly{s} })
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		hs.CloseClientConnections()
+		hs.Close()
+	})
+	return &harness{t: t, srv: srv, http: hs, url: hs.URL + "/engine.io/"}
+}
+
 type echoOnly struct{ s *engineio.Session }
 
 func (e echoOnly) OnMessage(data []byte, binary bool) { e.s.Send(engineio.TextMessage(data)) }
 func (e echoOnly) OnClose(engineio.Reason, error)     {}
+
+// More connections than one look at the poller's instance takes (128)
+// become readable at once: every one is read. A batch that filled the
+// event buffer must be followed by another look before the poller waits.
+func TestManyConnectionsReadableAtOnce(t *testing.T) {
+	h := newEchoOnlyHarness(t)
+	const clients = 400
+	conns := make([]*wsClient, clients)
+	frames := make([][]byte, clients)
+	for i := range conns {
+		conns[i], _ = h.openWS()
+		var b bytes.Buffer
+		ws.WriteFrame(&b, ws.MaskFrame(ws.NewTextFrame([]byte(fmt.Sprintf("4m%d", i)))))
+		frames[i] = b.Bytes()
+	}
+	// Every message is sent before any is answered: the server is busy
+	// with the first ones while the rest arrive, so they pile up ready.
+	for i, c := range conns {
+		if _, err := c.conn.Write(frames[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range conns {
+		got, err := c.readWithin(10 * time.Second)
+		if want := fmt.Sprintf("4m%d", i); err != nil || got != want {
+			t.Fatalf("client %d: got %q, %v; want %q", i, got, err, want)
+		}
+	}
+}

@@ -135,7 +135,7 @@ func (c *wsConn) readBurst() {
 	gostack.Grow()
 	if c.br == nil {
 		c.br = readerPool.Get().(*bufio.Reader)
-		c.br.Reset(c.conn)
+		c.br.Reset(c.connReader())
 	}
 	for {
 		if !c.readFrame() {

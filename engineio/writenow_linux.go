@@ -3,6 +3,7 @@
 package engineio
 
 import (
+	"io"
 	"syscall"
 	"unsafe"
 )
@@ -32,7 +33,10 @@ func writeNow(raw syscall.RawConn, bufs [][]byte, iov []syscall.Iovec) (int, []s
 	var errno syscall.Errno
 	err := raw.Write(func(fd uintptr) bool {
 		for {
-			r, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+			// Raw: the call never blocks, and the runtime's bookkeeping of
+			// a system call would wake its monitor thread from its sleep
+			// after every idle moment (see rawReader).
+			r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 			if e != syscall.EINTR {
 				n, errno = int(r), e
 				return true // never wait for the socket: the caller's writer will
@@ -49,4 +53,52 @@ func writeNow(raw syscall.RawConn, bufs [][]byte, iov []syscall.Iovec) (int, []s
 		return 0, iov, errno
 	}
 	return n, iov, nil
+}
+
+// rawReader reads a socket as net.Conn's Read does, waiting in Go's
+// netpoller when nothing has arrived, but makes each read(2) a raw system
+// call. The socket is non-blocking, so the call returns at once; and the
+// runtime does not see it. That matters between bursts of messages: when
+// every processor has gone idle, the runtime's monitor thread sleeps until
+// a goroutine enters a system call, and each such wake-up has it poll
+// every 20 µs for the next millisecond or more. A reader that wakes it for
+// every message costs more than its reads.
+type rawReader struct{ raw syscall.RawConn }
+
+func (r rawReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var errno syscall.Errno
+	err := r.raw.Read(func(fd uintptr) bool {
+		for {
+			m, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+			switch e {
+			case syscall.EINTR:
+				continue
+			case syscall.EAGAIN:
+				return false // wait until readable
+			}
+			n, errno = int(m), e
+			return true
+		}
+	})
+	switch {
+	case err != nil:
+		return 0, err
+	case errno != 0:
+		return 0, errno
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// connReader returns what a burst reads c's socket with.
+func (c *wsConn) connReader() io.Reader {
+	if c.raw != nil {
+		return rawReader{c.raw}
+	}
+	return c.conn
 }

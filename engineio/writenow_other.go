@@ -2,7 +2,10 @@
 
 package engineio
 
-import "syscall"
+import (
+	"io"
+	"syscall"
+)
 
 // canWriteNow tells that writeNow can write without waiting here: not
 // outside Linux, where SendNow leaves every write to the writer goroutine.
@@ -11,3 +14,6 @@ const canWriteNow = false
 func writeNow(syscall.RawConn, [][]byte, []syscall.Iovec) (int, []syscall.Iovec, error) {
 	panic("engineio: writeNow is Linux only")
 }
+
+// connReader returns what a burst reads c's socket with.
+func (c *wsConn) connReader() io.Reader { return c.conn }
