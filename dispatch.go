@@ -33,6 +33,7 @@ func (d *dispatcher) push(task func(), force bool, ready **dispatcher) bool {
 		return false
 	}
 	d.queue = append(d.queue, task)
+	d.srv.tasks.Add(1)
 	start := !d.running
 	d.running = true
 	if start && ready != nil {
@@ -71,6 +72,7 @@ func (d *dispatcher) run() {
 		d.queue = d.queue[1:]
 		d.mu.Unlock()
 		task()
+		d.srv.tasks.Add(-1)
 	}
 }
 

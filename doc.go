@@ -17,7 +17,11 @@ package roomcast
 // the poller (engineio.Deferrer), any other is started for it. Writes go to
 // the session's bounded queue, drained by the session's one writer at a
 // time: a writer goroutine, the pending polling GET, or, for a lone reply
-// on an idle WebSocket, the goroutine that sends it (Session.SendNow). Every
+// or a broadcast while no other handler waits to run, on an idle
+// WebSocket, the goroutine that sends it (Session.SendNow, Socket.Deliver).
+// The system calls of a WebSocket's reads and writes are raw (the runtime
+// does not see them; they never block), so that the runtime's monitor
+// thread can sleep between bursts (engineio/writenow_linux.go). Every
 // goroutine the server starts is counted, and Shutdown waits for them (for
 // at most its context).
 //

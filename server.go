@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roomcast/roomcast/adapter"
@@ -126,6 +127,7 @@ type Server struct {
 	clients  map[*client]struct{}
 	closing  bool
 	workers  sync.WaitGroup // socket dispatchers
+	tasks    atomic.Int64   // handlers (dispatcher tasks) queued or running: see Socket.Deliver
 }
 
 // NewServer returns a server; the zero Options are the Node.js defaults.

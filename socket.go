@@ -369,12 +369,27 @@ func eventOf(p *parser.Packet) (*Event, error) {
 }
 
 // Deliver implements adapter.Member: a broadcast's shared frames.
-func (s *Socket) Deliver(p *parser.Packet, frames []engineio.Frame, volatile bool, onAck func(adapter.Reply)) {
+//
+// Who writes them depends on what else the server has to do. When no
+// handler is waiting to run (the one broadcasting aside), the broadcasting
+// goroutine writes to each idle connection itself, as SendNow does: a
+// broadcast now and then costs no writer goroutine per socket. When
+// handlers are waiting, as when a client sends broadcasts faster than one
+// goroutine could write them, the frames go to the connections' writers:
+// those run in parallel, and each sends what has piled up for its
+// connection in one system call, which is what keeps a busy server's cost
+// per delivery low. Written inline, every delivery would be a system call
+// of its own.
+func (s *Socket) Deliver(p *parser.Packet, frames []engineio.Frame, flags adapter.Flags, onAck func(adapter.Reply)) {
 	if onAck != nil {
 		s.registerAck(p.ID, onAck)
 	}
 	s.notifyOutgoing(p)
-	s.client.write(frames, volatile)
+	if !flags.Volatile && !flags.Queued && s.ns.srv.tasks.Load() <= 1 {
+		s.client.conn.SendNow(frames...)
+		return
+	}
+	s.client.write(frames, flags.Volatile)
 }
 
 // ForgetAck implements adapter.Member.

@@ -29,6 +29,12 @@ type Flags struct {
 	Compress bool
 	// Timeout is how long acknowledgements are awaited (carried for cluster peers).
 	Timeout time.Duration
+	// Queued has every socket hand the packet to its connection's writer
+	// rather than write it from the caller's goroutine when the connection
+	// is idle. It is for callers with more broadcasts waiting, such as the
+	// receiver of a cluster's messages: their writes then overlap and pile
+	// up into fewer system calls. It is never sent to other servers.
+	Queued bool
 }
 
 // BroadcastOptions select the targets of an operation: the sockets in at
@@ -77,9 +83,10 @@ type Member interface {
 	ID() string
 	// Deliver writes an already encoded packet of the namespace to the
 	// socket: frames are shared by every target and must not be modified. p is
-	// the packet they encode (read only). When onAck is non-nil, the socket
-	// registers it under p.ID to receive the client's acknowledgement.
-	Deliver(p *parser.Packet, frames []engineio.Frame, volatile bool, onAck func(Reply))
+	// the packet they encode (read only); flags are the broadcast's (Volatile
+	// and Queued matter here). When onAck is non-nil, the socket registers it
+	// under p.ID to receive the client's acknowledgement.
+	Deliver(p *parser.Packet, frames []engineio.Frame, flags Flags, onAck func(Reply))
 	// ForgetAck drops an acknowledgement callback registered by Deliver
 	// that is no longer awaited.
 	ForgetAck(id uint64)

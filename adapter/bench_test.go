@@ -19,7 +19,7 @@ type countMember struct {
 }
 
 func (c *countMember) ID() string { return c.id }
-func (c *countMember) Deliver(p *parser.Packet, frames []engineio.Frame, volatile bool, onAck func(Reply)) {
+func (c *countMember) Deliver(p *parser.Packet, frames []engineio.Frame, flags Flags, onAck func(Reply)) {
 	c.bytes.Add(int64(len(frames[0].Data)))
 }
 func (c *countMember) ForgetAck(uint64)                       {}

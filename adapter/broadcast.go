@@ -19,7 +19,7 @@ func (a *Memory) Broadcast(ctx context.Context, p *parser.Packet, opts Broadcast
 	s := getScratch()
 	a.resolve(&opts, s)
 	for _, m := range s.targets {
-		m.Deliver(p, frames, opts.Flags.Volatile, nil)
+		m.Deliver(p, frames, opts.Flags, nil)
 	}
 	s.release()
 	return nil
@@ -48,7 +48,7 @@ func (a *Memory) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts Br
 
 	w := newAckWait(len(s.targets))
 	for i, m := range s.targets {
-		m.Deliver(p, frames, opts.Flags.Volatile, w.callback(i))
+		m.Deliver(p, frames, opts.Flags, w.callback(i))
 	}
 	select {
 	case <-w.done:

@@ -42,9 +42,9 @@ func newFake(a *Memory, id string) *fakeMember {
 
 func (f *fakeMember) ID() string { return f.id }
 
-func (f *fakeMember) Deliver(p *parser.Packet, frames []engineio.Frame, volatile bool, onAck func(Reply)) {
+func (f *fakeMember) Deliver(p *parser.Packet, frames []engineio.Frame, flags Flags, onAck func(Reply)) {
 	f.mu.Lock()
-	f.deliveries = append(f.deliveries, delivery{p, frames, volatile, onAck})
+	f.deliveries = append(f.deliveries, delivery{p, frames, flags.Volatile, onAck})
 	if onAck != nil && f.reply == nil {
 		f.acks[p.ID] = onAck
 	}

@@ -168,9 +168,9 @@ func (s *Session) Send(frames ...Frame) error {
 // client, say. When the session's WebSocket has nothing queued and no writer
 // running, the calling goroutine writes the frames itself, as far as the
 // socket takes them without waiting, and leaves the rest to the writer. A
-// lone message then costs no writer goroutine. Broadcasts are better sent
-// with Send: their writers run in parallel, each sending its connection's
-// backlog in one write.
+// lone message then costs no writer goroutine. A busy server's broadcasts
+// are better sent with Send: their writers run in parallel, each sending
+// its connection's backlog in one write.
 func (s *Session) SendNow(frames ...Frame) error {
 	if !canWriteNow {
 		return s.Send(frames...)

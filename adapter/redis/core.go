@@ -239,7 +239,7 @@ func (c *core) deliverWithAck(data json.RawMessage, atts [][]byte, opts adapter.
 		return
 	}
 	for _, info := range infos {
-		info.Local.Deliver(p, frames, false, ack)
+		info.Local.Deliver(p, frames, adapter.Flags{Queued: true}, ack)
 	}
 	// Forget the acks still awaited once the sender has stopped waiting.
 	// The timer is registered under the lock its callback takes first.
@@ -278,6 +278,7 @@ func localOpts(o *wire.Opts) adapter.BroadcastOptions {
 	out := adapter.BroadcastOptions{Flags: adapter.Flags{
 		Volatile: o.Flags.Volatile, Compress: o.Flags.Compress,
 		Timeout: time.Duration(o.Flags.Timeout) * time.Millisecond,
+		Queued:  true, // another server's: the receiver has more coming
 	}}
 	for _, r := range o.Rooms {
 		out.Rooms = append(out.Rooms, adapter.Room(r))
