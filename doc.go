@@ -21,7 +21,11 @@ package roomcast
 // WebSocket, the goroutine that sends it (Session.SendNow, Socket.Deliver).
 // The system calls of a WebSocket's reads and writes are raw (the runtime
 // does not see them; they never block), so that the runtime's monitor
-// thread can sleep between bursts (engineio/writenow_linux.go). Every
+// thread can sleep between bursts (engineio/writenow_linux.go). While a
+// socket's connection handlers run, its connection is held
+// (engineio.Session.Hold): the CONNECT answer, and whatever is sent
+// meanwhile, leave once they return or one awaits an acknowledgement, so
+// that a connected client finds their rooms joined, as in Node.js. Every
 // goroutine the server starts is counted, and Shutdown waits for them (for
 // at most its context).
 //

@@ -282,15 +282,19 @@ func (ns *Namespace) admit(s *Socket) {
 	ns.mu.Unlock()
 	ns.adapter.AddAll(s, Room(s.id))
 	connect := append(append([]byte(`{"sid":`), quote(s.id)...), '}')
-	// Queued for the writer rather than written here (SendNow): the
-	// connection handlers below then mostly run before the client sees the
-	// answer, as in the Node.js server, where they run in the same tick.
-	// (They may block, so the answer does not wait for them.)
+	// The answer leaves once the connection handlers have returned, with
+	// what they sent after it: in the Node.js server they run in the same
+	// tick as the answer is sent, so a client that has been told it is
+	// connected finds their rooms joined, whatever another goroutine
+	// broadcasts meanwhile. A handler that waits for an acknowledgement
+	// from this client ends the hold (holdConnect).
+	s.holdConnect()
 	p := &parser.Packet{Type: parser.Connect, Namespace: ns.name, Data: connect}
 	s.client.write(encodeFrames(p), false)
 	for _, h := range handlers {
 		ns.runConnectionHandler(h, s)
 	}
+	s.releaseConnect()
 	s.trimHandlers()
 }
 

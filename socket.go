@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/roomcast/roomcast/adapter"
@@ -52,11 +53,15 @@ type Socket struct {
 	data  Store
 	tasks dispatcher
 
-	mu              sync.Mutex
-	state           socketState
-	handlers        []namedHandler // few per socket: a slice is leaner than a map
-	anyHandlers     []EventHandler
-	outgoing        []EventHandler
+	mu          sync.Mutex
+	state       socketState
+	handlers    []namedHandler // few per socket: a slice is leaner than a map
+	anyHandlers []EventHandler
+	outgoing    []EventHandler
+	hasOutgoing atomic.Bool // len(outgoing) > 0, read without mu by every delivery
+	// connectHeld: the connection is held while the connection handlers
+	// run (holdConnect), and this socket is to release it.
+	connectHeld     atomic.Bool
 	middlewares     []EventMiddleware
 	onDisconnecting []func(Reason)
 	onDisconnect    []func(Reason)
@@ -220,6 +225,7 @@ func (s *Socket) OffAny() {
 func (s *Socket) OnAnyOutgoing(h EventHandler) {
 	s.mu.Lock()
 	s.outgoing = append(s.outgoing, h)
+	s.hasOutgoing.Store(true)
 	s.mu.Unlock()
 }
 
@@ -227,6 +233,7 @@ func (s *Socket) OnAnyOutgoing(h EventHandler) {
 func (s *Socket) OffAnyOutgoing() {
 	s.mu.Lock()
 	s.outgoing = nil
+	s.hasOutgoing.Store(false)
 	s.mu.Unlock()
 }
 
@@ -336,7 +343,7 @@ func encodeFrames(p *parser.Packet) []engineio.Frame {
 }
 
 func (s *Socket) notifyOutgoing(p *parser.Packet) {
-	if p.Type != parser.Event && p.Type != parser.BinaryEvent {
+	if p.Type != parser.Event && p.Type != parser.BinaryEvent || !s.hasOutgoing.Load() {
 		return
 	}
 	s.mu.Lock()
@@ -402,7 +409,24 @@ func (s *Socket) ForgetAck(id uint64) {
 // Describe implements adapter.Member.
 func (s *Socket) Describe() (*Handshake, map[string]any) { return s.Handshake(), s.data.Snapshot() }
 
+// holdConnect holds the connection's writes (engineio.Session.Hold) until
+// releaseConnect.
+func (s *Socket) holdConnect() {
+	s.connectHeld.Store(true)
+	s.client.conn.Hold()
+}
+
+// releaseConnect ends holdConnect's hold, once: when the connection
+// handlers have returned, or earlier when an acknowledgement is awaited
+// from the client, which could not answer a packet held back.
+func (s *Socket) releaseConnect() {
+	if s.connectHeld.CompareAndSwap(true, false) {
+		s.client.conn.Release()
+	}
+}
+
 func (s *Socket) registerAck(id uint64, fn func(adapter.Reply)) {
+	s.releaseConnect()
 	s.mu.Lock()
 	if s.acks == nil {
 		s.acks = make(map[uint64]func(adapter.Reply))

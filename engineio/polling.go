@@ -96,6 +96,12 @@ func (s *Session) pollTakeLocked(release bool) (frames []Frame, final, refused b
 	case s.transport != Polling:
 		// The session upgraded while this GET waited.
 		return nil, false, true
+	case s.holds > 0:
+		// The queue waits for Release; the upgrade check's delay need not.
+		if release {
+			return []Frame{frameNoop}, false, false
+		}
+		return nil, false, false
 	case len(s.queue) > 0:
 		// During a graceful close the close packet goes in the next response,
 		// not this one: clients act on a close packet before they hand the

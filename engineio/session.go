@@ -93,6 +93,7 @@ type Session struct {
 	awaitingPong bool
 	nextPing     int64   // when the next ping is due (monoNow)
 	pongDeadline int64   // when the awaited pong is overdue (monoNow)
+	holds        int     // Hold calls not yet released: no writer takes the queue
 	polling      bool    // a GET is pending
 	posting      bool    // a POST is being read
 	ws           *wsConn // the active WebSocket, once the session uses one
@@ -178,7 +179,7 @@ func (s *Session) SendNow(frames ...Frame) error {
 	s.mu.Lock()
 	c := s.ws
 	if s.state != stateOpen || s.transport != WebSocket || c == nil || c.raw == nil || c.deflate ||
-		c.writing || len(c.ctrl) > 0 || len(s.queue) > 0 || c.stopped.Load() {
+		c.writing || len(c.ctrl) > 0 || len(s.queue) > 0 || s.holds > 0 || c.stopped.Load() {
 		s.mu.Unlock()
 		return s.Send(frames...)
 	}
@@ -213,7 +214,23 @@ func (s *Session) SendNow(frames ...Frame) error {
 func (s *Session) SendVolatile(frames ...Frame) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateOpen || len(s.queue) > 0 {
+	if s.state != stateOpen {
+		return false
+	}
+	n := 0
+	for _, f := range frames {
+		n += f.size()
+	}
+	if s.holds > 0 {
+		// Held back, not refused: the transport is not busy, and the frames
+		// leave with the rest once the hold ends.
+		if s.queued+n > s.srv.opts.MaxQueueBytes {
+			return false
+		}
+		s.enqueueLocked(frames, n)
+		return true
+	}
+	if len(s.queue) > 0 {
 		return false
 	}
 	switch {
@@ -222,12 +239,33 @@ func (s *Session) SendVolatile(frames ...Frame) bool {
 	case s.transport == WebSocket && (s.ws == nil || s.ws.writing):
 		return false
 	}
-	n := 0
-	for _, f := range frames {
-		n += f.size()
-	}
 	s.enqueueLocked(frames, n)
 	return true
+}
+
+// Hold keeps what is sent to the session in its queue, unwritten, until
+// Release is called as many times as Hold was. Frames sent meanwhile keep
+// their order and leave together after the hold. Socket.IO holds a
+// connection while its connection handlers run, so that the client learns
+// it has joined a namespace only once they have done their part (joined
+// rooms, say), as with the Node.js server, where they run in the same tick
+// as the answer is sent.
+func (s *Session) Hold() {
+	s.mu.Lock()
+	s.holds++
+	s.mu.Unlock()
+}
+
+// Release ends one Hold.
+func (s *Session) Release() {
+	s.mu.Lock()
+	if s.holds > 0 {
+		s.holds--
+		if s.holds == 0 && (len(s.queue) > 0 || s.state == stateClosing) {
+			s.notifyWriterLocked()
+		}
+	}
+	s.mu.Unlock()
 }
 
 func (s *Session) enqueueLocked(frames []Frame, n int) {
@@ -239,8 +277,12 @@ func (s *Session) enqueueLocked(frames []Frame, n int) {
 	s.notifyWriterLocked()
 }
 
-// notifyWriterLocked wakes whichever writer serves the session now.
+// notifyWriterLocked wakes whichever writer serves the session now, unless
+// the session is held (Release wakes it then).
 func (s *Session) notifyWriterLocked() {
+	if s.holds > 0 {
+		return
+	}
 	if s.transport == WebSocket && s.ws != nil {
 		s.ws.notifyLocked()
 		return

@@ -573,7 +573,7 @@ func (c *wsConn) writeLoop() {
 		answering := c.probeQueued // ctrl holds the probe answer
 		c.probeQueued = false
 		var frames []Frame
-		active := s.ws == c
+		active := s.ws == c && s.holds == 0 // a held session's queue waits (Hold)
 		if active {
 			frames = s.takeLocked()
 		}
@@ -629,8 +629,8 @@ func (c *wsConn) stopWriting() {
 type writeBuffers struct {
 	headers []byte
 	bufs    net.Buffers
-	w       net.Buffers     // WriteTo consumes its receiver: w is bufs' copy
-	iov     []syscall.Iovec // writeNow's
+	w       net.Buffers // WriteTo consumes its receiver: w is bufs' copy
+	raw     rawWriter   // writeNow's
 }
 
 var writeBuffersPool = sync.Pool{New: func() any { return new(writeBuffers) }}
@@ -711,9 +711,7 @@ func (c *wsConn) write(wb *writeBuffers, ctrl []wsOut, frames []Frame, final boo
 func (c *wsConn) flush(wb *writeBuffers) error {
 	wb.w = wb.bufs
 	if canWriteNow && c.raw != nil {
-		var n int
-		var err error
-		n, wb.iov, err = writeNow(c.raw, wb.bufs, wb.iov)
+		n, err := writeNow(c.raw, wb.bufs, &wb.raw)
 		if err != nil {
 			return err
 		}
@@ -742,8 +740,7 @@ func (c *wsConn) writeNow(frames []Frame) (rest []byte, err error) {
 	for _, f := range frames {
 		wb.add(frameOp(f), f.Data, false)
 	}
-	var n int
-	n, wb.iov, err = writeNow(c.raw, wb.bufs, wb.iov)
+	n, err := writeNow(c.raw, wb.bufs, &wb.raw)
 	if err == nil {
 		for _, b := range consume(wb.bufs, n) {
 			rest = append(rest, b...) // stays nil when the socket took everything

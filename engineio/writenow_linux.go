@@ -14,45 +14,64 @@ const canWriteNow = true
 // iovMax is the most buffers one writev takes (IOV_MAX on Linux).
 const iovMax = 1024
 
+// rawWriter makes writeNow's writev. It lives in a pooled writeBuffers, so
+// that its iovecs, and the function RawConn.Control is given, are made
+// once rather than for every write.
+type rawWriter struct {
+	iov   []syscall.Iovec
+	n     int
+	errno syscall.Errno
+	fn    func(fd uintptr) // w.writev, bound once
+}
+
+func (w *rawWriter) writev(fd uintptr) {
+	for {
+		// Raw: the call never blocks, and the runtime's bookkeeping of a
+		// system call would wake its monitor thread from its sleep after
+		// every idle moment (see rawReader).
+		r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&w.iov[0])), uintptr(len(w.iov)))
+		if e != syscall.EINTR {
+			w.n, w.errno = int(r), e
+			return
+		}
+	}
+}
+
 // writeNow makes one writev of bufs on the socket and returns at once with
 // the number of bytes the kernel took: fewer than asked, or none, when the
-// socket's send buffer is full. iov is scratch space, returned for reuse.
-func writeNow(raw syscall.RawConn, bufs [][]byte, iov []syscall.Iovec) (int, []syscall.Iovec, error) {
-	iov = iov[:0]
+// socket's send buffer is full. w is scratch space.
+//
+// It runs inside RawConn.Control, which only holds the descriptor open: the
+// caller is the connection's one writer (see wsConn.writing), and a write
+// that must wait is left to it, so RawConn.Write's own locking and
+// readiness bookkeeping would buy nothing.
+func writeNow(raw syscall.RawConn, bufs [][]byte, w *rawWriter) (int, error) {
+	w.iov = w.iov[:0]
 	for _, b := range bufs {
 		if len(b) > 0 {
 			v := syscall.Iovec{Base: &b[0]}
 			v.SetLen(len(b))
-			iov = append(iov, v)
+			w.iov = append(w.iov, v)
 		}
 	}
-	if len(iov) == 0 || len(iov) > iovMax {
-		return 0, iov, nil
+	if len(w.iov) == 0 || len(w.iov) > iovMax {
+		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := raw.Write(func(fd uintptr) bool {
-		for {
-			// Raw: the call never blocks, and the runtime's bookkeeping of
-			// a system call would wake its monitor thread from its sleep
-			// after every idle moment (see rawReader).
-			r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-			if e != syscall.EINTR {
-				n, errno = int(r), e
-				return true // never wait for the socket: the caller's writer will
-			}
-		}
-	})
-	clear(iov) // the pointers would pin the buffers while iov sits in a pool
+	if w.fn == nil {
+		w.fn = w.writev
+	}
+	w.n, w.errno = 0, 0
+	err := raw.Control(w.fn)
+	clear(w.iov) // the pointers would pin the buffers while w sits in a pool
 	switch {
 	case err != nil:
-		return 0, iov, err
-	case errno == syscall.EAGAIN:
-		return 0, iov, nil
-	case errno != 0:
-		return 0, iov, errno
+		return 0, err
+	case w.errno == syscall.EAGAIN:
+		return 0, nil
+	case w.errno != 0:
+		return 0, w.errno
 	}
-	return n, iov, nil
+	return w.n, nil
 }
 
 // rawReader reads a socket as net.Conn's Read does, waiting in Go's

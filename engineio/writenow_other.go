@@ -11,7 +11,10 @@ import (
 // outside Linux, where SendNow leaves every write to the writer goroutine.
 const canWriteNow = false
 
-func writeNow(syscall.RawConn, [][]byte, []syscall.Iovec) (int, []syscall.Iovec, error) {
+// rawWriter is writeNow's scratch space: none here.
+type rawWriter struct{}
+
+func writeNow(syscall.RawConn, [][]byte, *rawWriter) (int, error) {
 	panic("engineio: writeNow is Linux only")
 }
 

@@ -1,0 +1,61 @@
+package engineio_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/roomcast/roomcast/engineio"
+)
+
+// What is sent to a held session, through any of the sending methods,
+// waits until the hold ends, then leaves in the order it was sent, over
+// WebSocket as over polling.
+func TestHoldKeepsFramesUntilRelease(t *testing.T) {
+	send := func(s *engineio.Session) {
+		s.Hold()
+		s.Hold() // holds nest
+		s.Send(engineio.TextMessage([]byte("a")))
+		s.SendNow(engineio.TextMessage([]byte("b")))
+		if !s.SendVolatile(engineio.TextMessage([]byte("c"))) {
+			t.Error("a volatile message to a held session was dropped")
+		}
+		s.Release()
+	}
+
+	t.Run("websocket", func(t *testing.T) {
+		h := newHarness(t, engineio.Options{}, false)
+		c, sid := h.openWS()
+		s := h.rec.session(sid)
+		send(s)
+		if got, err := c.readWithin(100 * time.Millisecond); err == nil {
+			t.Fatalf("got %q while the session was held", got)
+		}
+		s.Release()
+		for _, want := range []string{"4a", "4b", "4c"} {
+			if got, err := c.readWithin(2 * time.Second); err != nil || got != want {
+				t.Fatalf("got %q, %v; want %q", got, err, want)
+			}
+		}
+	})
+
+	t.Run("polling", func(t *testing.T) {
+		h := newHarness(t, engineio.Options{}, false)
+		sid := h.openPolling()
+		s := h.rec.session(sid)
+		send(s)
+		got := make(chan string, 1)
+		go func() {
+			_, body := h.poll(sid)
+			got <- body
+		}()
+		select {
+		case body := <-got:
+			t.Fatalf("a GET got %q while the session was held", body)
+		case <-time.After(100 * time.Millisecond):
+		}
+		s.Release()
+		if body := <-got; body != "4a\x1e4b\x1e4c" {
+			t.Fatalf("got %q after the release", body)
+		}
+	})
+}
