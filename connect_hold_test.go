@@ -16,7 +16,7 @@ import (
 func TestConnectionHandlersRunBeforeClientIsConnected(t *testing.T) {
 	h := newHarness(t, roomcast.Options{})
 	h.srv.OnConnection(func(s *roomcast.Socket) {
-		time.Sleep(100 * time.Millisecond) // a slow handler, or one descheduled
+		time.Sleep(50 * time.Millisecond) // a slow handler (within ConnectHoldLimit), or one descheduled
 		s.Join("late")
 		s.Emit("welcome")
 		s.Volatile().Emit("volatile welcome") // the transport is free: not dropped
@@ -58,4 +58,18 @@ func TestConnectionHandlerAwaitingItsClient(t *testing.T) {
 	if err := r.reply.Bind(&s); err != nil || s != "hi" {
 		t.Fatalf("reply %v, %v; want hi", s, err)
 	}
+}
+
+// A connection handler that runs for good, streaming to its socket, holds
+// the connection no longer than ConnectHoldLimit.
+func TestLongConnectionHandlerIsNotHeldForever(t *testing.T) {
+	h := newHarness(t, roomcast.Options{})
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) }) // before the server's shutdown (cleanups run last first)
+	h.srv.OnConnection(func(s *roomcast.Socket) {
+		s.Emit("tick")
+		<-stop
+	})
+	c, _ := h.join("/", nil) // fails (after 5 s) if the answer were held for good
+	expectEvent(t, c, "/", "tick")
 }

@@ -63,8 +63,13 @@ func (ns *Namespace) Use(m Middleware) {
 }
 
 // OnConnection adds a handler called for every socket admitted to the
-// namespace, after the client was told it is connected and before any of the
-// socket's events: register the socket's handlers here.
+// namespace, before any of the socket's events: register the socket's
+// handlers here. The answer that tells the client it is connected, and
+// whatever is sent to the connection meanwhile, leave once the connection
+// handlers have returned, so that a connected client finds the rooms they
+// joined, as with the Node.js server. A handler that is still running after
+// ConnectHoldLimit, or that awaits an acknowledgement from the client, lets
+// them leave at once.
 func (ns *Namespace) OnConnection(h func(*Socket)) {
 	ns.mu.Lock()
 	ns.onConnection = append(ns.onConnection, h)
@@ -287,16 +292,25 @@ func (ns *Namespace) admit(s *Socket) {
 	// tick as the answer is sent, so a client that has been told it is
 	// connected finds their rooms joined, whatever another goroutine
 	// broadcasts meanwhile. A handler that waits for an acknowledgement
-	// from this client ends the hold (holdConnect).
+	// from this client ends the hold (releaseConnect), as does one that
+	// takes longer than ConnectHoldLimit.
 	s.holdConnect()
 	p := &parser.Packet{Type: parser.Connect, Namespace: ns.name, Data: connect}
 	s.client.write(encodeFrames(p), false)
+	// A handler may run for good (a loop that streams to its socket): the
+	// hold must not outlive a handler's quick part.
+	limit := time.AfterFunc(ConnectHoldLimit, s.releaseConnect)
 	for _, h := range handlers {
 		ns.runConnectionHandler(h, s)
 	}
+	limit.Stop()
 	s.releaseConnect()
 	s.trimHandlers()
 }
+
+// ConnectHoldLimit bounds how long the connection handlers of a socket hold
+// its connection's writes (see OnConnection).
+const ConnectHoldLimit = 100 * time.Millisecond
 
 func (ns *Namespace) runMiddleware(m Middleware, s *Socket) (err error) {
 	defer func() {

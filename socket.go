@@ -418,7 +418,8 @@ func (s *Socket) holdConnect() {
 
 // releaseConnect ends holdConnect's hold, once: when the connection
 // handlers have returned, or earlier when an acknowledgement is awaited
-// from the client, which could not answer a packet held back.
+// from the client, which could not answer a packet held back, or when they
+// have run for ConnectHoldLimit.
 func (s *Socket) releaseConnect() {
 	if s.connectHeld.CompareAndSwap(true, false) {
 		s.client.conn.Release()
