@@ -69,7 +69,8 @@ func (ns *Namespace) Use(m Middleware) {
 // handlers have returned, so that a connected client finds the rooms they
 // joined, as with the Node.js server. A handler that is still running after
 // ConnectHoldLimit, or that awaits an acknowledgement from the client, lets
-// them leave at once.
+// them leave at once. The hold is the connection's: what other namespaces of
+// the same client send waits too, at most that long.
 func (ns *Namespace) OnConnection(h func(*Socket)) {
 	ns.mu.Lock()
 	ns.onConnection = append(ns.onConnection, h)

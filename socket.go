@@ -324,7 +324,8 @@ func (s *Socket) writePacket(p *parser.Packet, volatile bool) error {
 	if !volatile {
 		// A packet for this socket alone (an ack, an emit): written by this
 		// goroutine when the connection is idle, rather than by a writer
-		// started for it. Broadcasts (Deliver) keep to the writers.
+		// started for it (Deliver does the same for broadcasts, but only
+		// while the server is not busy).
 		return s.client.conn.SendNow(frames...)
 	}
 	return s.client.write(frames, volatile)
@@ -412,8 +413,13 @@ func (s *Socket) Describe() (*Handshake, map[string]any) { return s.Handshake(),
 // holdConnect holds the connection's writes (engineio.Session.Hold) until
 // releaseConnect.
 func (s *Socket) holdConnect() {
-	s.connectHeld.Store(true)
+	// Held first, then marked: the socket is in its rooms already, and a
+	// broadcast with an acknowledgement may call releaseConnect at any
+	// time. Marked first, such a call could release before the hold and
+	// leave it held for good; this way an early call finds nothing to
+	// release, and the hold is released later.
 	s.client.conn.Hold()
+	s.connectHeld.Store(true)
 }
 
 // releaseConnect ends holdConnect's hold, once: when the connection
