@@ -19,12 +19,13 @@ func TestConnectionHandlersRunBeforeClientIsConnected(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // a slow handler (within ConnectHoldLimit), or one descheduled
 		s.Join("late")
 		s.Emit("welcome")
-		s.Volatile().Emit("volatile welcome") // the transport is free: not dropped
+		// Dropped, as by the Node.js server, whose transport is busy
+		// with the answer to the CONNECT when a connection handler runs.
+		s.Volatile().Emit("volatile welcome")
 	})
 	c, _ := h.join("/", nil)
 	h.srv.To("late").Emit("news")
 	expectEvent(t, c, "/", "welcome")
-	expectEvent(t, c, "/", "volatile welcome")
 	expectEvent(t, c, "/", "news")
 }
 

@@ -214,23 +214,10 @@ func (s *Session) SendNow(frames ...Frame) error {
 func (s *Session) SendVolatile(frames ...Frame) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != stateOpen {
-		return false
-	}
-	n := 0
-	for _, f := range frames {
-		n += f.size()
-	}
-	if s.holds > 0 {
-		// Held back, not refused: the transport is not busy, and the frames
-		// leave with the rest once the hold ends.
-		if s.queued+n > s.srv.opts.MaxQueueBytes {
-			return false
-		}
-		s.enqueueLocked(frames, n)
-		return true
-	}
-	if len(s.queue) > 0 {
+	// A held session cannot take them now either (Hold): in the Node.js
+	// server, a volatile emit in a connection handler is dropped, the
+	// transport being busy with the answer to the CONNECT.
+	if s.state != stateOpen || len(s.queue) > 0 || s.holds > 0 {
 		return false
 	}
 	switch {
@@ -239,13 +226,18 @@ func (s *Session) SendVolatile(frames ...Frame) bool {
 	case s.transport == WebSocket && (s.ws == nil || s.ws.writing):
 		return false
 	}
+	n := 0
+	for _, f := range frames {
+		n += f.size()
+	}
 	s.enqueueLocked(frames, n)
 	return true
 }
 
 // Hold keeps what is sent to the session in its queue, unwritten, until
 // Release is called as many times as Hold was. Frames sent meanwhile keep
-// their order and leave together after the hold. Socket.IO holds a
+// their order and leave together after the hold; SendVolatile drops its
+// frames meanwhile. Socket.IO holds a
 // connection while its connection handlers run, so that the client learns
 // it has joined a namespace only once they have done their part (joined
 // rooms, say), as with the Node.js server, where they run in the same tick
