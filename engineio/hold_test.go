@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gobwas/ws"
+
 	"github.com/roomcast/roomcast/engineio"
 )
 
@@ -59,4 +61,21 @@ func TestHoldKeepsFramesUntilRelease(t *testing.T) {
 			t.Fatalf("got %q after the release", body)
 		}
 	})
+}
+
+// A session the server is closing reports the reason Close gave, even when
+// the client's end of the transport is seen first (here the close frame is
+// held back, and the client closes on its own meanwhile), as the Node.js
+// server reports "forced close".
+func TestClosingSessionKeepsItsReason(t *testing.T) {
+	h := newHarness(t, engineio.Options{}, false)
+	c, sid := h.openWS()
+	s := h.rec.session(sid)
+	s.Hold()
+	defer s.Release()
+	s.Close()
+	ws.WriteFrame(c.conn, ws.MaskFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(ws.StatusNormalClosure, ""))))
+	if e := h.rec.waitClose(t, sid); e.reason != engineio.ReasonForcedClose {
+		t.Errorf("reason %q, want %q", e.reason, engineio.ReasonForcedClose)
+	}
 }

@@ -330,6 +330,13 @@ func (s *Session) closeNow(reason Reason, err error) {
 		s.mu.Unlock()
 		return
 	}
+	if s.state == stateClosing {
+		// The server is closing the session (Close): however the transport
+		// ends now (the client answering the close frame may be seen before
+		// the writer is done), the reason is the one Close gave, as in the
+		// Node.js server.
+		reason, err = s.reason, nil
+	}
 	s.state = stateClosed
 	s.reason = reason
 	s.srv.heartbeats.cancel(s)
