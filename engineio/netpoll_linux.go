@@ -114,18 +114,16 @@ func (p *poller) startLocked() bool {
 	// blocking epoll_wait: a goroutine blocked in a system call holds a
 	// processor, which the runtime's monitor keeps taking back, and while it
 	// does so it wakes every 20 µs instead of backing off to 10 ms.
-	var f *os.File
-	var rc syscall.RawConn
-	if err := syscall.SetNonblock(epfd, true); err == nil {
-		f = os.NewFile(uintptr(epfd), "roomcast-epoll") // closes epfd when closed
-		rc, err = f.SyscallConn()
-		if err != nil {
-			f = nil
-		}
-	}
-	if f == nil {
+	if err := syscall.SetNonblock(epfd, true); err != nil {
 		syscall.Close(int(wakefd))
 		syscall.Close(epfd)
+		return false
+	}
+	f := os.NewFile(uintptr(epfd), "roomcast-epoll") // owns epfd from here: f.Close closes it
+	rc, err := f.SyscallConn()
+	if err != nil {
+		syscall.Close(int(wakefd))
+		f.Close()
 		return false
 	}
 	if p.conns == nil {

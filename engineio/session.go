@@ -237,11 +237,10 @@ func (s *Session) SendVolatile(frames ...Frame) bool {
 // Hold keeps what is sent to the session in its queue, unwritten, until
 // Release is called as many times as Hold was. Frames sent meanwhile keep
 // their order and leave together after the hold; SendVolatile drops its
-// frames meanwhile. Socket.IO holds a
-// connection while its connection handlers run, so that the client learns
-// it has joined a namespace only once they have done their part (joined
-// rooms, say), as with the Node.js server, where they run in the same tick
-// as the answer is sent.
+// frames meanwhile. Socket.IO holds a connection while its connection
+// handlers run, so that the client learns it has joined a namespace only
+// once they have done their part (joined rooms, say), as with the Node.js
+// server, where they run in the same tick as the answer is sent.
 func (s *Session) Hold() {
 	s.mu.Lock()
 	s.holds++
